@@ -1,0 +1,143 @@
+"""One storage interface, two backends: the local disk (default) and S3 (boto3).
+
+Keys look like media/<asset id>/…; a rerun writes the same keys, so it
+overwrites rather than duplicates.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from abc import ABC, abstractmethod
+from functools import cache
+from pathlib import Path
+from typing import BinaryIO
+
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+
+SIGNING_SALT = "kadr.media"
+
+
+class StorageError(Exception):
+    """A storage operation failed in a way that may succeed on retry."""
+
+
+class Storage(ABC):
+    @abstractmethod
+    def save_file(
+        self, key: str, path: Path, *, content_type: str = "", cache_control: str = ""
+    ) -> int:
+        """Store a local file under key; returns the stored size (verified)."""
+
+    @abstractmethod
+    def open(self, key: str) -> BinaryIO:
+        """A binary stream of the stored object."""
+
+    @abstractmethod
+    def exists(self, key: str) -> bool: ...
+
+    @abstractmethod
+    def size(self, key: str) -> int: ...
+
+    @abstractmethod
+    def delete(self, key: str) -> None: ...
+
+    @abstractmethod
+    def delete_prefix(self, prefix: str) -> None: ...
+
+    @abstractmethod
+    def url(self, key: str, *, ttl: int | None = None, download_name: str | None = None) -> str:
+        """A short-lived URL to read the object (call only after a permission check)."""
+
+    def local_path(self, key: str) -> Path | None:
+        """A path ffmpeg can read directly, when the backend has one."""
+        return None
+
+    def download_to(self, key: str, path: Path) -> None:
+        with self.open(key) as src, path.open("wb") as dst:
+            shutil.copyfileobj(src, dst, 4 * 1024 * 1024)
+
+
+class LocalStorage(Storage):
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if self.root.resolve() not in path.parents:
+            raise ValueError("key escapes the storage root")
+        return path
+
+    def save_file(
+        self, key: str, path: Path, *, content_type: str = "", cache_control: str = ""
+    ) -> int:
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".part")
+        try:
+            shutil.copyfile(path, tmp)
+            tmp.replace(target)  # atomic on one filesystem
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise StorageError(str(exc)) from exc
+        size = target.stat().st_size
+        if size != path.stat().st_size:
+            raise StorageError(f"size mismatch after storing {key}")
+        return size
+
+    def open(self, key: str) -> BinaryIO:
+        try:
+            return self._path(key).open("rb")
+        except FileNotFoundError as exc:
+            raise StorageError(f"missing: {key}") from exc
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def size(self, key: str) -> int:
+        return self._path(key).stat().st_size
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def delete_prefix(self, prefix: str) -> None:
+        path = self._path(prefix.rstrip("/"))
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+    def url(self, key: str, *, ttl: int | None = None, download_name: str | None = None) -> str:
+        # The token signs the key's folder, so relative references inside an HLS
+        # playlist (variant playlists, segments) resolve under the same token.
+        folder, _, name = key.rpartition("/")
+        expires = int(time.time()) + int(ttl or settings.KADR_SIGNED_URL_TTL)
+        token = signing.dumps(
+            {"p": folder, "n": download_name or "", "e": expires}, salt=SIGNING_SALT, compress=True
+        )
+        return reverse("media-file", kwargs={"token": token, "path": name})
+
+    def local_path(self, key: str) -> Path | None:
+        return self._path(key)
+
+
+@cache
+def _build(kind: str) -> Storage:
+    if kind == "local":
+        return LocalStorage(Path(settings.KADR_MEDIA_ROOT))
+    if kind == "s3":
+        from media_pipeline.s3 import S3Storage
+
+        return S3Storage.from_settings()
+    raise ValueError(f"unknown KADR_STORAGE {kind!r}")
+
+
+def get_storage() -> Storage:
+    return _build(settings.KADR_STORAGE)
+
+
+def reset() -> None:
+    """Forget the built backend (tests change settings)."""
+    _build.cache_clear()
