@@ -1,0 +1,34 @@
+/* Plays HLS with hls.js where the browser has no native HLS; otherwise the <source>
+   elements (native HLS, then MP4) already do the job. No build step, no globals. */
+(function () {
+  "use strict";
+  var videos = document.querySelectorAll("video[data-hls]");
+  Array.prototype.forEach.call(videos, function (video) {
+    if (video.canPlayType("application/vnd.apple.mpegurl")) {
+      return;
+    }
+    if (!window.Hls || !window.Hls.isSupported()) {
+      return;
+    }
+    var hls = new window.Hls({ capLevelToPlayerSize: true });
+    hls.on(window.Hls.Events.ERROR, function (_event, data) {
+      if (data.fatal) {
+        // Fall back to the MP4 source the page lists.
+        hls.destroy();
+        var mp4 = video.querySelector('source[type="video/mp4"]');
+        if (mp4) {
+          video.src = mp4.src;
+        }
+      }
+    });
+    hls.loadSource(video.getAttribute("data-hls"));
+    hls.attachMedia(video);
+  });
+  var title = document.querySelector("body.embed .title");
+  if (title) {
+    Array.prototype.forEach.call(videos.length ? videos : document.querySelectorAll("video"), function (video) {
+      video.addEventListener("play", function () { title.hidden = true; });
+      video.addEventListener("pause", function () { title.hidden = false; });
+    });
+  }
+})();
