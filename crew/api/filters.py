@@ -7,6 +7,7 @@ from typing import Any
 import django_filters
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
+from rest_framework.pagination import PageNumberPagination
 
 from crew.models import Campaign, Department, Shoot, ShootRequest, ShootState, Status
 
@@ -90,3 +91,10 @@ class ShootFilter(django_filters.FilterSet):
     class Meta:
         model = Shoot
         fields = ["person", "request", "state"]
+
+
+class Pagination(PageNumberPagination):
+    """`?page=N`, and `?page_size=N` (up to 200) for clients that want fewer round trips."""
+
+    page_size_query_param = "page_size"
+    max_page_size = 200

@@ -232,7 +232,7 @@ class FootageSerializer(serializers.ModelSerializer):
 class ShootSerializer(serializers.ModelSerializer):
     request_title = serializers.CharField(source="request.title", read_only=True)
     crew = AssignmentSerializer(source="assignments", many=True, read_only=True)
-    kit: serializers.ManyRelatedField = serializers.PrimaryKeyRelatedField(
+    kit: serializers.PrimaryKeyRelatedField[Kit] = serializers.PrimaryKeyRelatedField(
         many=True, read_only=True
     )
     footage = FootageSerializer(many=True, read_only=True)

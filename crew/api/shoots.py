@@ -76,6 +76,7 @@ class ShootList(generics.ListAPIView):
 
     serializer_class = ShootSerializer
     filterset_class = filters.ShootFilter
+    pagination_class = filters.Pagination
     ordering_fields = ["starts_at", "created_at"]
     ordering = ["starts_at"]
 

@@ -85,6 +85,7 @@ class ShootRequestList(generics.ListCreateAPIView):
 
     serializer_class = ShootRequestSerializer
     filterset_class = filters.ShootRequestFilter
+    pagination_class = filters.Pagination
     ordering_fields = ["created_at", "updated_at", "deadline", "desired_at", "priority", "title"]
     ordering = ["-created_at"]
 
