@@ -293,12 +293,12 @@ class CrewEntryField(serializers.Field):
             data = data.get("user")
         if isinstance(data, bool) or not isinstance(data, (int, str)):
             self.fail("invalid")
+        if role is not None and role not in Assignment.Role.values:
+            self.fail("role", value=role)
         try:
             user = User.objects.get(pk=int(data), is_active=True)
         except (User.DoesNotExist, ValueError):
             self.fail("no_user", value=data)
-        if role is not None and role not in Assignment.Role.values:
-            self.fail("role", value=role)
         return user, role
 
     def to_representation(self, value: Any) -> Any:
