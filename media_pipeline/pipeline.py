@@ -1,7 +1,485 @@
-"""Runs one purpose's job for one asset (filled in by the media pipeline work)."""
+"""Runs one purpose's job for one asset: probe, one ffmpeg process, store, swap in.
+
+`render_file` is the same encode on a local file with no database (the `render`
+command). `process` wraps it in the job's life: a lease and an attempt counter in
+the database, progress saved every couple of seconds, outputs uploaded under a
+new generation and swapped in with one UPDATE, the old generation deleted after.
+"""
 
 from __future__ import annotations
 
+import logging
+import shutil
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from media_pipeline import ffmpeg, ladder, probe, thumbnails
+from media_pipeline.models import AssetStatus, MediaAsset, ProcessingJob, Rendition
+from media_pipeline.storage import StorageError, get_storage
+
+log = logging.getLogger(__name__)
+
+PROGRESS_EVERY = 2.0  # seconds between progress writes
+ENCODE_SHARE = 95  # percent of the progress bar the encode takes; uploading is the rest
+CONTENT_TYPES = {
+    ".mp4": "video/mp4",
+    ".m4a": "audio/mp4",
+    ".m4s": "video/iso.segment",
+    ".m3u8": "application/vnd.apple.mpegurl",
+    ".jpg": "image/jpeg",
+    ".vtt": "text/vtt",
+}
+MASTER = "master.m3u8"
+
+
+class PurposeRefused(Exception):
+    """The file is fine, but not for this purpose (an audio-only cut)."""
+
+
+class MissingOriginal(Exception):
+    pass
+
+
+@dataclass
+class Rendered:
+    """What one encode left in its folder, described for storage and for people."""
+
+    folder: Path
+    probe: probe.ProbeResult
+    plan: ladder.Plan
+    argv: list[str]
+    log: str = ""
+    renditions: list[dict[str, Any]] = field(default_factory=list)
+    hls: str = ""
+    poster: str = ""
+    thumbnails: list[str] = field(default_factory=list)
+    storyboard: str = ""
+    storyboard_vtt: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def summary(self, base: Path | None = None) -> dict[str, Any]:
+        def where(name: str) -> str:
+            return str((base or self.folder) / name) if name else ""
+
+        return {
+            "purpose": self.plan.purpose,
+            "kind": self.probe.kind,
+            "duration": self.probe.duration,
+            "width": self.probe.width,
+            "height": self.probe.height,
+            "renditions": [
+                {**{k: v for k, v in r.items() if k != "file"}, "path": where(r["file"])}
+                for r in self.renditions
+            ],
+            "hls_master": where(self.hls),
+            "poster": where(self.poster),
+            "thumbnails": [where(n) for n in self.thumbnails],
+            "storyboard": where(self.storyboard),
+            "storyboard_vtt": where(self.storyboard_vtt),
+            "timings": self.timings,
+            "command": self.argv,
+        }
+
+
+def timeout_for(plan: ladder.Plan) -> float:
+    """Generous, but bounded: scaled by the duration and the work per second."""
+    factor = float(getattr(settings, "KADR_FFMPEG_TIMEOUT_FACTOR", 20))
+    return 120 + plan.duration * factor * max(1, len(plan.rungs)) / 2
+
+
+def _describe_outputs(rendered: Rendered) -> None:
+    plan, folder = rendered.plan, rendered.folder
+    if plan.audio_only:
+        path = folder / "audio.m4a"
+        rendered.renditions.append(
+            {
+                "name": "audio",
+                "width": 0,
+                "height": 0,
+                "video_bitrate": 0,
+                "audio_bitrate": plan.audio_bitrates[0] * 1000,
+                "size": path.stat().st_size,
+                "file": path.name,
+            }
+        )
+        return
+    variants = []
+    for rung in plan.rungs:
+        path = folder / rung.mp4
+        data = probe.read_streams(path)
+        video = next(s for s in data["streams"] if s.get("codec_type") == "video")
+        audio = next((s for s in data["streams"] if s.get("codec_type") == "audio"), None)
+        rendered.renditions.append(
+            {
+                "name": rung.name,
+                "width": int(video["width"]),
+                "height": int(video["height"]),
+                "video_bitrate": int(video.get("bit_rate") or 0),
+                "audio_bitrate": int(audio.get("bit_rate") or 0) if audio else 0,
+                "size": path.stat().st_size,
+                "file": path.name,
+            }
+        )
+        if plan.hls:
+            peak, average = ladder.variant_bandwidth(folder / rung.playlist)
+            variants.append(
+                {
+                    "playlist": rung.playlist,
+                    "width": int(video["width"]),
+                    "height": int(video["height"]),
+                    "bandwidth": peak,
+                    "average": average,
+                    "codecs": ladder.codecs_string(video, audio is not None),
+                    "frame_rate": probe._rate(video.get("avg_frame_rate")),
+                }
+            )
+    if variants:
+        (folder / MASTER).write_text(ladder.master_playlist(variants), encoding="utf-8")
+        rendered.hls = MASTER
+    found = thumbnails.candidates(folder)
+    if plan.poster:
+        best = thumbnails.choose_poster(found)
+        if best is not None:
+            shutil.copyfile(best, folder / thumbnails.POSTER)
+            rendered.poster = thumbnails.POSTER
+    if plan.thumbnails:
+        rendered.thumbnails = [p.name for p in found]
+    else:
+        for path in found:
+            path.unlink()
+    if plan.storyboard and (folder / thumbnails.SPRITE).is_file():
+        vtt = thumbnails.storyboard_vtt(plan.storyboard, plan.duration)
+        (folder / thumbnails.SPRITE_VTT).write_text(vtt, encoding="utf-8")
+        rendered.storyboard = thumbnails.SPRITE
+        rendered.storyboard_vtt = thumbnails.SPRITE_VTT
+
+
+def encode(
+    source: Path,
+    folder: Path,
+    purpose: str,
+    *,
+    probed: probe.ProbeResult | None = None,
+    on_progress: Any = None,
+    on_command: Any = None,
+) -> Rendered:
+    """Probe (unless given) and encode `source` for `purpose` into the empty `folder`."""
+    started = time.monotonic()
+    result = probed or probe.probe(source)
+    reason = probe.refusal_for_purpose(result, purpose)
+    if reason:
+        raise PurposeRefused(reason)
+    plan = ladder.plan_for(result, purpose)
+    argv = ffmpeg.transcode_argv(source, plan)
+    if on_command:
+        on_command(argv)
+    probed_at = time.monotonic()
+    run = ffmpeg.run(argv, cwd=folder, timeout=timeout_for(plan), on_progress=on_progress)
+    rendered = Rendered(folder=folder, probe=result, plan=plan, argv=argv, log=run.log)
+    _describe_outputs(rendered)
+    rendered.timings = {
+        "probe": round(probed_at - started, 3),
+        "encode": round(run.seconds, 3),
+        "finish": round(time.monotonic() - probed_at - run.seconds, 3),
+        "cpu_seconds": round(run.cpu_seconds, 3),
+    }
+    return rendered
+
+
+def _scratch() -> Path:
+    root = Path(settings.KADR_SCRATCH_DIR)
+    root.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix="kadr-", dir=root))
+
+
+def render_file(path: Path, out_dir: Path, purpose: str) -> dict[str, Any]:
+    """The whole pipeline on a local file, no database; returns a JSON-able summary.
+
+    Raises ProbeRefused / PurposeRefused / FfmpegFailed with a human reason; nothing
+    is written to out_dir unless the encode succeeded.
+    """
+    ladder.purpose_settings(purpose)
+    scratch = _scratch()
+    try:
+        # ffmpeg sees a generated name, never the user's.
+        source = scratch / "source"
+        source.symlink_to(Path(path).resolve())
+        work = scratch / "out"
+        work.mkdir()
+        rendered = encode(source, work, purpose)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for item in work.iterdir():
+            shutil.move(str(item), out_dir / item.name)
+        return rendered.summary(base=out_dir.resolve())
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+# --- the job's life in the database --------------------------------------------------------
+
+
+def _mirror(job: ProcessingJob, **fields: Any) -> None:
+    """Keep the asset's status/stage/progress/error on its primary purpose's job.
+
+    While an earlier generation of outputs exists, the asset stays ready: a rerun
+    works in the background and is swapped in when done.
+    """
+    if fields.get("status") != AssetStatus.READY and job.generation > 0:
+        return
+    MediaAsset.objects.filter(pk=job.asset_id, purpose=job.purpose).update(
+        **fields, updated_at=timezone.now()
+    )
+
+
+def _lease(asset_id: str, purpose: str) -> ProcessingJob | None:
+    """Take the job unless it is done, failed, or another worker holds its lease."""
+    if not MediaAsset.objects.filter(pk=asset_id).exists():
+        return None
+    job, _created = ProcessingJob.objects.get_or_create(asset_id=asset_id, purpose=purpose)
+    now = timezone.now()
+    free = Q(status=AssetStatus.UPLOADED) | Q(
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now), status=AssetStatus.PROCESSING
+    )
+    won = ProcessingJob.objects.filter(free, pk=job.pk).update(
+        status=AssetStatus.PROCESSING,
+        attempts=F("attempts") + 1,
+        lease_until=now + timedelta(seconds=settings.KADR_LEASE_SECONDS),
+        started_at=now,
+        finished_at=None,
+        stage="probing",
+        progress=0,
+    )
+    if won != 1:
+        return None
+    job.refresh_from_db()
+    return job
+
+
+def _save(job: ProcessingJob, **fields: Any) -> None:
+    """Write the job's fields (and its asset's) if this worker still holds the job."""
+    lease = timezone.now() + timedelta(seconds=settings.KADR_LEASE_SECONDS)
+    ProcessingJob.objects.filter(pk=job.pk, attempts=job.attempts).update(
+        lease_until=lease, **fields
+    )
+    shown = {k: v for k, v in fields.items() if k in ("stage", "progress")}
+    if shown:
+        _mirror(job, status=AssetStatus.PROCESSING, **shown)
+
+
+class _Progress:
+    """Turns ffmpeg's -progress seconds into a percentage saved at most every 2 s."""
+
+    def __init__(self, job: ProcessingJob, duration: float) -> None:
+        self.job, self.duration, self.last = job, max(duration, 0.1), 0.0
+
+    def __call__(self, seconds: float) -> None:
+        now = time.monotonic()
+        if now - self.last < PROGRESS_EVERY:
+            return
+        self.last = now
+        percent = min(ENCODE_SHARE, int(ENCODE_SHARE * seconds / self.duration))
+        _save(self.job, stage="encoding", progress=percent)
+
+
+def _fail(job: ProcessingJob, reason: str, *, log_text: str = "", whole_file: bool = False) -> None:
+    ProcessingJob.objects.filter(pk=job.pk, attempts=job.attempts).update(
+        status=AssetStatus.FAILED,
+        error=reason,
+        stage="",
+        progress=0,
+        lease_until=None,
+        finished_at=timezone.now(),
+        **({"ffmpeg_log": log_text} if log_text else {}),
+    )
+    if whole_file:
+        # The file itself is refused: whatever the purpose, the asset is unusable.
+        MediaAsset.objects.filter(pk=job.asset_id).update(
+            status=AssetStatus.FAILED, error=reason, stage="", progress=0
+        )
+    else:
+        _mirror(job, status=AssetStatus.FAILED, error=reason, stage="", progress=0)
+
+
+def _source(asset: MediaAsset, scratch: Path) -> Path:
+    backend = get_storage()
+    if not asset.original_key or not backend.exists(asset.original_key):
+        raise MissingOriginal(_("The original file is missing from storage."))
+    local = backend.local_path(asset.original_key)
+    if local is not None and local.is_file():
+        return local
+    target = scratch / "source"
+    backend.download_to(asset.original_key, target)
+    return target
+
+
+def _upload(rendered: Rendered, prefix: str, purpose: str) -> dict[str, str]:
+    backend = get_storage()
+    cache = (
+        "public, max-age=31536000, immutable" if purpose == "publish" else "private, max-age=86400"
+    )
+    files = sorted(
+        p for p in rendered.folder.iterdir() if p.is_file() and not p.name.startswith(".")
+    )
+    # The master playlist last: once it exists, everything it names exists.
+    files.sort(key=lambda p: p.name == MASTER)
+    for path in files:
+        backend.save_file(
+            f"{prefix}/{path.name}",
+            path,
+            content_type=CONTENT_TYPES.get(path.suffix, "application/octet-stream"),
+            cache_control=cache,
+        )
+    return {p.name: f"{prefix}/{p.name}" for p in files}
+
+
+def _swap(job: ProcessingJob, rendered: Rendered, prefix: str, generation: int) -> bool:
+    """Make the new generation current with one UPDATE; False if another run won."""
+
+    def key(name: str) -> str:
+        return f"{prefix}/{name}" if name else ""
+
+    with transaction.atomic():
+        won = ProcessingJob.objects.filter(
+            pk=job.pk, attempts=job.attempts, generation=job.generation
+        ).update(
+            status=AssetStatus.READY,
+            generation=generation,
+            output_prefix=prefix,
+            hls_key=key(rendered.hls),
+            poster_key=key(rendered.poster),
+            thumbnail_keys=[key(n) for n in rendered.thumbnails],
+            storyboard_key=key(rendered.storyboard),
+            storyboard_vtt_key=key(rendered.storyboard_vtt),
+            stage="",
+            progress=100,
+            error="",
+            lease_until=None,
+            finished_at=timezone.now(),
+            timings=rendered.timings,
+            ffmpeg_log=rendered.log,
+        )
+        if won != 1:
+            return False
+        Rendition.objects.filter(job=job).exclude(generation=generation).delete()
+        Rendition.objects.bulk_create(
+            Rendition(
+                job=job,
+                generation=generation,
+                name=r["name"],
+                width=r["width"],
+                height=r["height"],
+                video_bitrate=r["video_bitrate"],
+                audio_bitrate=r["audio_bitrate"],
+                size=r["size"],
+                key=key(r["file"]),
+            )
+            for r in rendered.renditions
+        )
+        job.generation = generation
+        _mirror(job, status=AssetStatus.READY, stage="", progress=100, error="")
+    return True
+
+
+def _delete_quietly(prefix: str) -> None:
+    try:
+        get_storage().delete_prefix(prefix)
+    except StorageError:
+        log.warning("could not delete %s; it is unreferenced", prefix)
+
+
+def _run(job: ProcessingJob, scratch: Path) -> None:
+    asset = MediaAsset.objects.get(pk=job.asset_id)
+    _mirror(job, status=AssetStatus.PROCESSING, stage="probing", progress=0, error="")
+    source = _source(asset, scratch)
+    started = time.monotonic()
+    result = probe.probe(source)
+    MediaAsset.objects.filter(pk=asset.pk).update(**result.model_fields())
+    folder = scratch / "out"
+    folder.mkdir()
+    rendered = encode(
+        source,
+        folder,
+        job.purpose,
+        probed=result,
+        on_progress=_Progress(job, result.duration),
+        on_command=lambda argv: _save(
+            job, stage="encoding", ffmpeg_command=ffmpeg.command_line(argv)
+        ),
+    )
+    old_prefix, generation = job.output_prefix, job.generation + 1
+    prefix = f"{asset.prefix}/{job.purpose}/{generation}"
+    _save(job, stage="uploading", progress=ENCODE_SHARE)
+    upload_started = time.monotonic()
+    try:
+        get_storage().delete_prefix(prefix)  # leftovers of an attempt that died mid-upload
+        _upload(rendered, prefix, job.purpose)
+    except StorageError:
+        _delete_quietly(prefix)
+        raise
+    rendered.timings["upload"] = round(time.monotonic() - upload_started, 3)
+    rendered.timings["total"] = round(time.monotonic() - started, 3)
+    if not _swap(job, rendered, prefix, generation):
+        _delete_quietly(prefix)
+        return
+    if old_prefix and old_prefix != prefix:
+        transaction.on_commit(lambda: _delete_quietly(old_prefix))
+
 
 def process(asset_id: str, purpose: str) -> None:
-    raise NotImplementedError
+    """Run the purpose's job once. Raises StorageError when a retry may help."""
+    ladder.purpose_settings(purpose)
+    job = _lease(asset_id, purpose)
+    if job is None:
+        return
+    if job.attempts > settings.KADR_MAX_ATTEMPTS:
+        _fail(
+            job,
+            _("Processing stopped %(count)s times without finishing. Last error: %(error)s")
+            % {"count": job.attempts - 1, "error": job.error or _("the worker stopped")},
+        )
+        return
+    scratch = _scratch()
+    try:
+        _run(job, scratch)
+    except probe.ProbeRefused as exc:
+        _fail(job, str(exc), whole_file=True)
+    except (PurposeRefused, MissingOriginal) as exc:
+        _fail(job, str(exc))
+    except ffmpeg.FfmpegFailed as exc:
+        if exc.timed_out:
+            reason = _("Converting took longer than the time limit; the file may be damaged.")
+        else:
+            reason = _("The file could not be converted; it may be damaged (%(detail)s).") % {
+                "detail": str(exc)
+            }
+        _fail(job, reason, log_text=exc.log, whole_file=not exc.timed_out)
+    except StorageError as exc:
+        reason = _("Storage error: %(detail)s") % {"detail": exc}
+        if job.attempts >= settings.KADR_MAX_ATTEMPTS:
+            _fail(job, reason)
+            return
+        # Back in the queue; the task retries with backoff.
+        ProcessingJob.objects.filter(pk=job.pk, attempts=job.attempts).update(
+            status=AssetStatus.UPLOADED, error=reason, stage="waiting to retry", lease_until=None
+        )
+        raise
+    except Exception:
+        _fail(
+            job,
+            _("An unexpected error stopped processing; an administrator can retry it."),
+            log_text=traceback.format_exc()[-ffmpeg.LOG_TAIL :],
+        )
+        raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

@@ -157,18 +157,14 @@ def request_in_state(
 
 
 CLIP_RECIPES: dict[str, dict[str, Any]] = {
-    # name: size, rate, extra video filter, pixel format, audio?, container, extra args
+    # name: size, rate, pixel format, audio?, container and what makes it special
     "landscape": {"size": "640x360", "rate": 25},
     "hd": {"size": "1920x1080", "rate": 25},
+    # A phone held upright: landscape pixels with a display rotation tag.
     "portrait_rotated": {"size": "640x360", "rate": 30, "rotate": 90},
     "four_three": {"size": "480x360", "rate": 25},
-    "ten_bit": {
-        "size": "640x360",
-        "rate": 25,
-        "pix_fmt": "yuv420p10le",
-        "vcodec": "libx265",
-        "ext": "mkv",
-    },
+    "ten_bit": {"size": "640x360", "rate": 25, "pix_fmt": "yuv420p10le", "ext": "mkv"},
+    # 50 fields a second, top field first, coded as interlaced H.264 in MPEG-TS.
     "interlaced": {"size": "720x576", "rate": 25, "interlaced": True, "ext": "ts"},
     "no_audio": {"size": "640x360", "rate": 25, "audio": False},
     "vfr": {"size": "640x360", "rate": 30, "vfr": True, "ext": "mkv"},
@@ -177,68 +173,55 @@ CLIP_RECIPES: dict[str, dict[str, Any]] = {
 }
 
 
+def _ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", *args], check=True)
+
+
 def generate_clip(folder: Path, kind: str, *, duration: float = 1.5, **overrides: Any) -> Path:
-    """Make a short clip with ffmpeg's lavfi sources; no video files live in the repo."""
+    """Make a short clip with ffmpeg's lavfi sources; no video files live in the repo.
+
+    Every recipe is checked by tests/media_pipeline/test_probe.py to really be what
+    its name says (ffmpeg 5.1: rotation is a metadata tag copied into MP4, 10-bit is
+    High 10, interlaced is field-coded H.264, VFR has uneven timestamps).
+    """
     recipe = {**CLIP_RECIPES[kind], **overrides}
     ext = recipe.get("ext", "mp4")
-    out = folder / f"{kind}-{abs(hash(tuple(sorted(overrides.items()))))}.{ext}"
-    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-y"]
+    out = folder / f"{kind}-{abs(hash(tuple(sorted(overrides.items()))))}-{duration}.{ext}"
+    sine = f"sine=frequency=440:sample_rate=48000:duration={duration}"
     if recipe.get("audio_only"):
-        cmd += [
-            "-f",
-            "lavfi",
-            "-i",
-            f"sine=frequency=440:duration={duration}",
-            "-c:a",
-            "aac",
-            str(out),
-        ]
-        subprocess.run(cmd, check=True)
+        _ffmpeg("-f", "lavfi", "-i", sine, "-c:a", "aac", "-ac", "2", str(out))
         return out
-    cmd += [
+    args = [
         "-f",
         "lavfi",
         "-i",
         f"testsrc2=size={recipe['size']}:rate={recipe['rate']}:duration={duration}",
     ]
     if recipe.get("audio", True):
-        cmd += ["-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={duration}"]
-    vf = []
+        args += ["-f", "lavfi", "-i", sine]
     if recipe.get("vfr"):
-        # Drop frames irregularly so timestamps are not evenly spaced.
-        vf.append("select='not(eq(mod(n\\,7)\\,3))',setpts=N/FRAME_RATE/TB")
-    if vf:
-        cmd += ["-vf", ",".join(vf)]
-    cmd += ["-c:v", recipe.get("vcodec", "libx264"), "-preset", "ultrafast"]
-    cmd += ["-pix_fmt", recipe.get("pix_fmt", "yuv420p")]
+        # Drop frames irregularly and keep their timestamps, so the gaps vary.
+        args += ["-vf", "select='not(eq(mod(n\\,7)\\,3))*not(eq(mod(n\\,5)\\,1))'"]
+        args += ["-fps_mode", "vfr"]
     if recipe.get("interlaced"):
-        cmd += ["-flags", "+ilme+ildct", "-top", "1", "-x264-params", "interlaced=1"]
-    if recipe.get("vfr"):
-        cmd += ["-fps_mode", "vfr"]
+        args += ["-vf", "setfield=tff", "-flags", "+ilme+ildct", "-top", "1"]
+        args += ["-x264-params", "interlaced=1:tff=1"]
+    args += ["-c:v", "libx264", "-preset", "ultrafast"]
+    pix_fmt = recipe.get("pix_fmt", "yuv420p")
+    args += ["-pix_fmt", pix_fmt]
+    if "10" in pix_fmt:
+        args += ["-profile:v", "high10"]
     if recipe.get("audio", True):
-        cmd += ["-c:a", "aac", "-shortest"]
-    if recipe.get("rotate"):
-        tmp = out.with_suffix(".norot.mp4")
-        subprocess.run([*cmd, str(tmp)], check=True)
-        # Tag a display rotation as phones do (metadata only; pixels stay landscape).
-        subprocess.run(
-            [
-                "ffmpeg",
-                "-nostdin",
-                "-v",
-                "error",
-                "-y",
-                "-display_rotation:v:0",
-                str(recipe["rotate"]),
-                "-i",
-                str(tmp),
-                "-c",
-                "copy",
-                str(out),
-            ],
-            check=True,
-        )
-        tmp.unlink()
+        args += ["-c:a", "aac", "-shortest"]
+    if not recipe.get("rotate"):
+        _ffmpeg(*args, str(out))
         return out
-    subprocess.run([*cmd, str(out)], check=True)
+    plain = out.with_suffix(".plain.mp4")
+    _ffmpeg(*args, str(plain))
+    # Tag a display rotation as phones do (metadata only; the pixels stay landscape).
+    # ffmpeg 5.1 has no -display_rotation; the rotate tag with stream copy sets the matrix.
+    _ffmpeg(
+        "-i", str(plain), "-c", "copy", "-metadata:s:v:0", f"rotate={recipe['rotate']}", str(out)
+    )
+    plain.unlink()
     return out
