@@ -295,6 +295,7 @@ def package_version(request: ShootRequest) -> Version:
 
 def build_package(request: ShootRequest) -> Package:
     """Everything the press head needs to post the approved cut on each channel."""
+    request.refresh_from_db(fields=["status", "slug"])
     if request.status not in (Status.APPROVED, Status.PUBLISHED):
         raise Conflict(_("Only an approved request has a publish package."), status=request.status)
     version = package_version(request)

@@ -31,7 +31,7 @@ def validate_http_url(value: str) -> str:
 
 
 class PublicationInput(serializers.Serializer):
-    channel = serializers.SlugRelatedField(
+    channel: serializers.SlugRelatedField = serializers.SlugRelatedField(
         slug_field="slug",
         queryset=Channel.objects.all(),
         error_messages={"does_not_exist": gettext_lazy("No channel “{value}”.")},
@@ -56,7 +56,9 @@ class PublicationInput(serializers.Serializer):
 
 
 class PublicationSerializer(serializers.ModelSerializer):
-    channel = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    channel: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
     channel_name = serializers.CharField(source="channel.name", read_only=True)
     version = serializers.IntegerField(source="version.number", read_only=True)
     created_by = serializers.CharField(source="created_by.username", read_only=True, default=None)

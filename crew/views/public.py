@@ -6,6 +6,7 @@ request is a 404 whether it is guessed by slug or by id. Only the embed view may
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -165,6 +166,11 @@ def _feed_items(request: HttpRequest) -> list[tuple[ShootRequest, publishing.Pub
     return [(v, publishing.public_media(v)) for v in qs[:FEED_SIZE]]
 
 
+def _public_at(item: ShootRequest) -> datetime:
+    """When it went out (annotated by public_videos())."""
+    return getattr(item, "public_at", None) or item.created_at
+
+
 def _feed_title() -> str:
     return _("City council videos")
 
@@ -200,7 +206,7 @@ def feed_rss(request: HttpRequest) -> HttpResponse:
             description=item.description,
             unique_id=publishing.page_url(item),
             unique_id_is_permalink=True,
-            pubdate=item.public_at or item.created_at,
+            pubdate=_public_at(item),
             categories=categories,
             enclosures=[Enclosure(default["url"], str(default["size"]), "video/mp4")]
             if default
@@ -223,7 +229,7 @@ def feed_json(request: HttpRequest) -> JsonResponse:
             "url": publishing.page_url(item),
             "title": item.title,
             "content_text": item.description or item.title,
-            "date_published": timezone.localtime(item.public_at or item.created_at).isoformat(),
+            "date_published": timezone.localtime(_public_at(item)).isoformat(),
             "tags": [item.department.name] + ([item.campaign.name] if item.campaign else []),
             "_kadr": {"embed_url": publishing.embed_url(item), "hls_url": media.hls_url},
         }

@@ -142,7 +142,7 @@ def publish_page(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 return redirect("crew:publish", pk=request_obj.pk)
     package = publishing.build_package(request_obj)
-    published = {}
+    published: dict[int, list[Publication]] = {}
     for p in request_obj.publications.select_related("channel").filter(taken_down_at__isnull=True):
         published.setdefault(p.channel_id, []).append(p)
     rows = []
