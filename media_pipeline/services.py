@@ -23,16 +23,55 @@ def request_processing(asset: MediaAsset, purpose: str) -> ProcessingJob:
 
     A job that is ready is kept as it is; reprocess() is for redoing one.
     """
-    if purpose not in Purpose.values:
-        raise ValueError(_("Unknown purpose “%(purpose)s”.") % {"purpose": purpose})
+    require_purpose(purpose)
     job, created = ProcessingJob.objects.get_or_create(asset=asset, purpose=purpose)
     if not created and job.status in (AssetStatus.READY, AssetStatus.PROCESSING):
         return job
-    ProcessingJob.objects.filter(pk=job.pk).update(
-        status=AssetStatus.UPLOADED, queued_at=timezone.now(), error=""
-    )
-    _enqueue_on_commit(asset.pk, purpose)
+    _requeue(job, from_status=job.status)
     return job
+
+
+def reprocess(asset: MediaAsset, purpose: str) -> ProcessingJob:
+    """Re-run a purpose (e.g. after the ladder changed). The outputs in use stay in
+    use until the new set is complete and swapped in; a job already running is left
+    alone (it is making the new set)."""
+    require_purpose(purpose)
+    job, _created = ProcessingJob.objects.get_or_create(asset=asset, purpose=purpose)
+    if job.status == AssetStatus.PROCESSING:
+        return job
+    _requeue(job, from_status=job.status)
+    return job
+
+
+class UnknownPurpose(ValueError):
+    pass
+
+
+def require_purpose(purpose: str) -> None:
+    if purpose not in Purpose.values:
+        raise UnknownPurpose(
+            _("Unknown purpose “%(purpose)s”; choose one of: %(choices)s.")
+            % {"purpose": purpose, "choices": ", ".join(Purpose.values)}
+        )
+
+
+def _requeue(job: ProcessingJob, *, from_status: str) -> None:
+    """Back to the queue with a fresh attempt budget, once the transaction commits."""
+    moved = ProcessingJob.objects.filter(pk=job.pk, status=from_status).update(
+        status=AssetStatus.UPLOADED,
+        queued_at=timezone.now(),
+        error="",
+        attempts=0,
+        stage="queued",
+        progress=0,
+    )
+    if moved == 1:
+        if job.generation == 0:
+            # Nothing to show yet: the asset follows its first job.
+            MediaAsset.objects.filter(pk=job.asset_id, purpose=job.purpose).update(
+                status=AssetStatus.UPLOADED, error="", stage="queued", progress=0
+            )
+        _enqueue_on_commit(job.asset_id, job.purpose)
 
 
 def _enqueue_on_commit(asset_id: object, purpose: str) -> None:

@@ -1,18 +1,48 @@
-"""Thin Celery tasks around the pipeline: they take ids and call services.
+"""Thin Celery tasks around the pipeline: they take ids and call the pipeline.
 
-(Filled in by the media pipeline work: process_asset, sweep, clean_abandoned_uploads.)
+Only storage and network errors are retried (with backoff); a file that ffprobe
+or ffmpeg refused is marked failed by the pipeline and never retried. The
+attempt counter lives in the database, so a worker that dies mid-job counts too.
 """
 
 from __future__ import annotations
 
+import importlib
+import logging
+from datetime import timedelta
+
 from celery import shared_task
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from media_pipeline.models import AssetStatus, MediaAsset, ProcessingJob
+from media_pipeline.storage import StorageError
+
+log = logging.getLogger(__name__)
+
+BACKOFF_BASE = 30  # seconds; doubled per retry
+BACKOFF_MAX = 15 * 60
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
-def process_asset(asset_id: str, purpose: str) -> None:
+def backoff(retries: int) -> int:
+    return int(min(BACKOFF_MAX, BACKOFF_BASE * 2**retries))
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    queue="transcode",
+    max_retries=None,  # the database's attempt counter decides when to stop
+)
+def process_asset(self, asset_id: str, purpose: str) -> None:  # type: ignore[no-untyped-def]
     from media_pipeline import pipeline
 
-    pipeline.process(asset_id, purpose)
+    try:
+        pipeline.process(asset_id, purpose)
+    except StorageError as exc:
+        raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
 
 
 def enqueue(asset_id: str, purpose: str) -> None:
@@ -20,10 +50,45 @@ def enqueue(asset_id: str, purpose: str) -> None:
 
 
 @shared_task
-def sweep() -> None:
-    """Re-queue jobs stuck past their lease."""
+def sweep() -> int:
+    """Re-queue jobs whose worker vanished (lease expired) or whose message was lost."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.KADR_LEASE_SECONDS)
+    requeued = 0
+    expired = ProcessingJob.objects.filter(
+        Q(lease_until__lt=now) | Q(lease_until__isnull=True), status=AssetStatus.PROCESSING
+    )
+    lost = ProcessingJob.objects.filter(
+        Q(queued_at__lt=stale) | Q(queued_at__isnull=True), status=AssetStatus.UPLOADED
+    )
+    for job in list(expired) + list(lost):
+        # Mark it queued again first (compare-and-swap), so two sweepers send it once.
+        moved = ProcessingJob.objects.filter(
+            pk=job.pk, status=job.status, queued_at=job.queued_at, lease_until=job.lease_until
+        ).update(status=AssetStatus.UPLOADED, queued_at=now, lease_until=None)
+        if moved == 1:
+            enqueue(str(job.asset_id), job.purpose)
+            requeued += 1
+    # Assets that arrived but whose first job was never created.
+    for asset in MediaAsset.objects.filter(
+        status=AssetStatus.UPLOADED, jobs__isnull=True, updated_at__lt=stale
+    ).exclude(original_key=""):
+        from media_pipeline import services
+
+        services.request_processing(asset, asset.purpose)
+        requeued += 1
+    if requeued:
+        log.info("sweep re-queued %s media jobs", requeued)
+    return requeued
 
 
 @shared_task
-def clean_abandoned_uploads() -> None:
+def clean_abandoned_uploads() -> int:
     """Remove uploads left unfinished for longer than KADR_UPLOAD_ABANDON_HOURS."""
+    try:
+        uploads = importlib.import_module("media_pipeline.uploads")
+    except ModuleNotFoundError as exc:
+        if exc.name != "media_pipeline.uploads":
+            raise
+        return 0
+    return int(uploads.clean_abandoned() or 0)
