@@ -207,6 +207,8 @@ CELERY_WORKER_CONCURRENCY = envint("CELERY_WORKER_CONCURRENCY", 2)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {"media_pipeline.tasks.process_asset": {"queue": "transcode"}}
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
+# Tasks outside a tasks.py module: the checksum of a direct-to-S3 upload.
+CELERY_IMPORTS = ["media_pipeline.uploads"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-media": {
@@ -239,6 +241,17 @@ KADR_PUBLIC_URL_TTL = envint("KADR_PUBLIC_URL_TTL", 12 * 3600)
 
 KADR_MAX_UPLOAD_BYTES = envint("KADR_MAX_UPLOAD_BYTES", 20 * 1024**3)
 KADR_UPLOAD_ABANDON_HOURS = envint("KADR_UPLOAD_ABANDON_HOURS", 24)
+# Resumable uploads: the chunk size the browser sends (local storage), the part size it
+# PUTs straight to the bucket (S3; at least 5 MiB), and how long a part URL is valid.
+KADR_UPLOAD_CHUNK_SIZE = envint("KADR_UPLOAD_CHUNK_SIZE", 8 * 1024 * 1024)
+KADR_UPLOAD_PART_SIZE = envint("KADR_UPLOAD_PART_SIZE", 16 * 1024 * 1024)
+KADR_UPLOAD_PART_URL_TTL = envint("KADR_UPLOAD_PART_URL_TTL", 3600)
+# The tracker's side of an upload: who may upload where (checked at create), and what
+# happens at completion (attach footage to a shoot, add a cut to a request).
+KADR_UPLOAD_TARGET_CHECK = envstr("KADR_UPLOAD_TARGET_CHECK", "crew.uploads_hook.check_target")
+KADR_UPLOAD_COMPLETE_HOOK = envstr(
+    "KADR_UPLOAD_COMPLETE_HOOK", "crew.uploads_hook.on_upload_complete"
+)
 KADR_MAX_DURATION_SECONDS = envint("KADR_MAX_DURATION_SECONDS", 4 * 3600)
 KADR_MAX_PIXELS = envint("KADR_MAX_PIXELS", 7680 * 4320)
 KADR_MAX_STREAMS = envint("KADR_MAX_STREAMS", 16)
