@@ -58,7 +58,7 @@ def recipients(kind: str, request: ShootRequest, **extra: Any) -> QuerySet:
         return active.filter(assignments__shoot_id=int(extra.get("shoot_id") or 0))
     if kind == NotificationKind.NEW_COMMENT:
         # The cut's uploader hears of remarks on it; a comment's author hears of replies.
-        ids = set(
+        ids: set[Any] = set(
             request.versions.filter(pk=int(extra.get("version_id") or 0)).values_list(
                 "uploaded_by_id", flat=True
             )
@@ -106,7 +106,7 @@ def detail_for(kind: str, request: ShootRequest, **extra: Any) -> str:
 
 def headline(kind: str, title: str) -> str:
     """One translated sentence per kind, in the active language."""
-    texts = {
+    texts: dict[str, str] = {
         NotificationKind.CUT_AWAITS_REVIEW: _("A cut of “%(title)s” awaits your review."),
         NotificationKind.CHANGES_REQUESTED: _("Changes were requested on “%(title)s”."),
         NotificationKind.CUT_APPROVED: _("The cut of “%(title)s” was approved."),
@@ -120,7 +120,7 @@ def headline(kind: str, title: str) -> str:
 
 
 def headline_of(notification: Notification) -> str:
-    title = notification.request.title if notification.request_id else ""
+    title = notification.request.title if notification.request is not None else ""
     return headline(notification.kind, title)
 
 

@@ -181,7 +181,7 @@ def earlier_threads(version: Version) -> QuerySet[Comment]:
                 queryset=Comment.objects.select_related("author").order_by("created_at"),
             )
         )
-        .order_by("-version__number", *Comment._meta.ordering)
+        .order_by("-version__number", *(Comment._meta.ordering or []))
     )
 
 

@@ -24,6 +24,12 @@ from crew.exceptions import KadrError
 from crew.models import Comment, Notification, Version
 from media_pipeline.models import MediaAsset
 
+
+def _user(request: Any) -> Any:
+    """The signed-in user (login_required / IsAuthenticated ran first)."""
+    return request.user
+
+
 # --- Serializers ------------------------------------------------------------------------
 
 
@@ -138,7 +144,7 @@ class CommentCreateSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=review.MAX_TEXT, allow_blank=True)
     timecode = serializers.FloatField(required=False, allow_null=True, default=None)
     timecode_end = serializers.FloatField(required=False, allow_null=True, default=None)
-    parent = serializers.IntegerField(required=False, allow_null=True, default=None)
+    parent = serializers.IntegerField(required=False, allow_null=True, default=None)  # type: ignore[assignment]
 
 
 class NotificationSerializer(serializers.ModelSerializer):
@@ -299,7 +305,9 @@ class NotificationListView(generics.ListAPIView):
     filter_backends: list[Any] = []
 
     def get_queryset(self) -> QuerySet[Notification]:
-        qs = Notification.objects.filter(user=self.request.user).select_related("request", "actor")
+        qs = Notification.objects.filter(user=_user(self.request)).select_related(
+            "request", "actor"
+        )
         if self.request.query_params.get("unread") in ("1", "true"):
             qs = qs.filter(read_at__isnull=True)
         return qs
@@ -308,7 +316,7 @@ class NotificationListView(generics.ListAPIView):
 class NotificationReadView(APIView):
     @extend_schema(request=None, responses=NotificationSerializer)
     def post(self, request: Request, pk: int) -> Response:
-        notification = get_object_or_404(Notification, pk=pk, user=request.user)
+        notification = get_object_or_404(Notification, pk=pk, user=_user(request))
         Notification.objects.filter(pk=pk, read_at__isnull=True).update(read_at=timezone.now())
         notification.refresh_from_db()
         return Response(NotificationSerializer(notification).data)
@@ -317,7 +325,7 @@ class NotificationReadView(APIView):
 class NotificationReadAllView(APIView):
     @extend_schema(request=None, responses={200: dict})
     def post(self, request: Request) -> Response:
-        count = Notification.objects.filter(user=request.user, read_at__isnull=True).update(
+        count = Notification.objects.filter(user=_user(request), read_at__isnull=True).update(
             read_at=timezone.now()
         )
         return Response({"marked": count})

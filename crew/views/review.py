@@ -38,6 +38,12 @@ from crew.models import (
 from media_pipeline.models import AssetStatus, MediaAsset, ProcessingJob, Purpose
 from media_pipeline.storage import get_storage
 
+
+def _user(request: Any) -> Any:
+    """The signed-in user (login_required / IsAuthenticated ran first)."""
+    return request.user
+
+
 # --- Helpers ----------------------------------------------------------------------------
 
 
@@ -352,7 +358,7 @@ def compare(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def notification_list(request: HttpRequest) -> HttpResponse:
     items = list(
-        Notification.objects.filter(user=request.user).select_related("request", "actor")[:200]
+        Notification.objects.filter(user=_user(request)).select_related("request", "actor")[:200]
     )
     from crew.notifications import headline_of
 
@@ -364,7 +370,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark one read and follow its link (links are the app's own paths)."""
-    n = get_object_or_404(Notification, pk=pk, user=request.user)
+    n = get_object_or_404(Notification, pk=pk, user=_user(request))
     Notification.objects.filter(pk=n.pk, read_at__isnull=True).update(read_at=timezone.now())
     if n.url.startswith("/") and not n.url.startswith("//"):
         return HttpResponseRedirect(n.url)
@@ -374,7 +380,7 @@ def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
-    Notification.objects.filter(pk=pk, user=request.user, read_at__isnull=True).update(
+    Notification.objects.filter(pk=pk, user=_user(request), read_at__isnull=True).update(
         read_at=timezone.now()
     )
     return redirect("crew:notifications")
@@ -383,7 +389,7 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def notification_read_all(request: HttpRequest) -> HttpResponse:
-    Notification.objects.filter(user=request.user, read_at__isnull=True).update(
+    Notification.objects.filter(user=_user(request), read_at__isnull=True).update(
         read_at=timezone.now()
     )
     messages.success(request, _("All notifications are marked read."))
@@ -397,10 +403,10 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         wanted = set(request.POST.getlist("receive"))
         with transaction.atomic():
-            NotificationOptOut.objects.filter(user=request.user).delete()
+            NotificationOptOut.objects.filter(user=_user(request)).delete()
             NotificationOptOut.objects.bulk_create(
                 [
-                    NotificationOptOut(user=request.user, kind=kind, medium=medium)
+                    NotificationOptOut(user=_user(request), kind=kind, medium=medium)
                     for kind in NotificationKind.values
                     for medium, _label in media_choices
                     if f"{kind}:{medium}" not in wanted
@@ -408,7 +414,7 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
             )
         messages.success(request, _("Your notification settings are saved."))
         return redirect("crew:notification_settings")
-    off = set(NotificationOptOut.objects.filter(user=request.user).values_list("kind", "medium"))
+    off = set(NotificationOptOut.objects.filter(user=_user(request)).values_list("kind", "medium"))
     rows = [
         {
             "kind": kind,
@@ -423,7 +429,7 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "crew/review/notification_settings.html",
-        {"rows": rows, "media": media_choices, "has_email": bool(request.user.email)},
+        {"rows": rows, "media": media_choices, "has_email": bool(_user(request).email)},
     )
 
 
