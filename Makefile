@@ -41,11 +41,16 @@ run: install
 	$(PY) manage.py runserver 0.0.0.0:$(PORT)
 
 test: install
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -m "not integration"
 
-# PostgreSQL + Redis + a real Celery worker + moto's S3 server (see .ci/run).
+# PostgreSQL + Redis + a real Celery worker + moto's S3 server (see .ci/run): the
+# compose topology minus Docker. Point them elsewhere with KADR_IT_DATABASE_URL and
+# KADR_IT_BROKER_URL (pytest-django creates and drops test_<name>).
+KADR_IT_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/kadr_it
+KADR_IT_BROKER_URL ?= redis://127.0.0.1:6379/7
 test-integration: install
-	KADR_INTEGRATION=1 $(VENV)/bin/pytest -m integration -p no:randomly tests/integration
+	KADR_INTEGRATION=1 DATABASE_URL='$(KADR_IT_DATABASE_URL)' CELERY_BROKER_URL='$(KADR_IT_BROKER_URL)' \
+	  $(VENV)/bin/pytest -m integration -p no:randomly tests/integration
 
 lint: install
 	$(VENV)/bin/ruff check .

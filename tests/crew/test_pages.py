@@ -215,3 +215,14 @@ def test_it_shows_the_schedule_button_to_the_press_head_only(client_for, make_re
     assert shoot_new in client_for("press").get(url).content.decode()
     assert shoot_new not in client_for("operator").get(url).content.decode()
     assert shoot_new not in client_for("health").get(url).content.decode()
+
+
+@pytest.mark.django_db
+def test_it_speaks_ukrainian_by_default_even_to_an_english_browser(client_for, settings):
+    settings.LANGUAGE_CODE = "uk"
+    client = client_for("health")
+    page = client.get(reverse("crew:board"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert '<html lang="uk">' in page.content.decode()
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    page = client.get(reverse("crew:board"), HTTP_ACCEPT_LANGUAGE="uk")
+    assert '<html lang="en">' in page.content.decode()
