@@ -47,6 +47,8 @@ BOARD_COLUMNS = [
 CLOSED = (Status.PUBLISHED, Status.DECLINED, Status.CANCELLED)
 # Cards shown per column; the rest is one click away in the list.
 COLUMN_LIMIT = 40
+# Closed requests stay on the board this long (unless filtering); the list keeps them all.
+CLOSED_ON_BOARD_DAYS = 60
 LIST_PAGE_SIZE = 25
 
 
@@ -99,6 +101,9 @@ def _filtered(request: HttpRequest, *, with_status: bool) -> tuple[RequestFilter
 def board(request: HttpRequest) -> HttpResponse:
     """A column per status with counts; cards with the next shoot, assignees and age."""
     form, qs = _filtered(request, with_status=False)
+    if not form.active:
+        cutoff = timezone.now() - timedelta(days=CLOSED_ON_BOARD_DAYS)
+        qs = qs.exclude(status__in=CLOSED, updated_at__lt=cutoff)
     cards = _decorate(list(qs.order_by("-priority", "deadline", "-created_at")))
     by_status: dict[str, list[ShootRequest]] = {s: [] for s in BOARD_COLUMNS}
     for card in cards:
@@ -111,7 +116,7 @@ def board(request: HttpRequest) -> HttpResponse:
             "count": len(by_status[status]),
             "cards": by_status[status][:COLUMN_LIMIT],
             "more": max(0, len(by_status[status]) - COLUMN_LIMIT),
-            "closed": status in CLOSED,
+            "closed": status in CLOSED and not form.active,
             "list_url": f"{reverse('crew:request_list')}?{query + '&' if query else ''}status={status}",
         }
         for status in BOARD_COLUMNS
@@ -123,6 +128,7 @@ def board(request: HttpRequest) -> HttpResponse:
             "columns": columns,
             "filter_form": form,
             "total": len(cards),
+            "closed_days": CLOSED_ON_BOARD_DAYS,
             "can_create": _can_create_any(request.user),
         },
     )

@@ -3,11 +3,14 @@ requests as for 50: no query per card."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from crew.models import Campaign, ShootRequest
 from tests import factories
@@ -74,3 +77,18 @@ def test_it_shows_every_card_with_its_shoot_and_people(users):
     # Scheduled cards carry the crew (operator Андрій Коваль and editor Ірина Бойко).
     assert "Андрій Коваль" in html
     assert "Ірина Бойко" in html
+
+
+@pytest.mark.django_db
+def test_it_keeps_long_closed_requests_off_the_board_but_in_the_list(users, make_request):
+    old = make_request("declined", title="Давно відхилена")
+    ShootRequest.objects.filter(pk=old.pk).update(updated_at=timezone.now() - timedelta(days=90))
+    make_request("declined", title="Щойно відхилена")
+    client = Client()
+    client.force_login(users["press"])
+    board = client.get(reverse("crew:board")).content.decode()
+    assert "Щойно відхилена" in board
+    assert "Давно відхилена" not in board
+    assert "Давно відхилена" in client.get(reverse("crew:request_list")).content.decode()
+    searched = client.get(reverse("crew:board"), {"q": "Давно"}).content.decode()
+    assert "Давно відхилена" in searched
