@@ -66,7 +66,9 @@ class ShootForm(WindowMixin, forms.Form):
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
-    notes = forms.CharField(label=_("Notes for the crew"), widget=forms.Textarea, required=False)
+    notes = forms.CharField(
+        label=_("Notes for the crew"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
 
     def __init__(self, *args: Any, shoot: Shoot | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -79,7 +81,7 @@ class ShootForm(WindowMixin, forms.Form):
             Q(active=True) | Q(pk__in=current_kit)
         )
         self.people = list(crew_people(current_roles))
-        choices = [("", _("— not on this shoot —")), *Assignment.Role.choices]
+        choices = [("", _("— not going —")), *Assignment.Role.choices]
         for person in self.people:
             self.fields[f"role_{person.pk}"] = forms.ChoiceField(
                 label=person.get_full_name() or person.get_username(),

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 from crew import permissions, selectors, workflow
 from crew.exceptions import Forbidden, KadrError, ScheduleConflict
 from crew.media import can_view_asset
-from crew.models import Assignment, Footage, Shoot, ShootRequest, ShootState, Status, StatusChange
+from crew.models import Assignment, Footage, Shoot, ShootRequest, ShootState, StatusChange
 from crew.shoot_forms import (
     CancelShootForm,
     CompleteShootForm,
@@ -36,9 +36,6 @@ from crew.shoot_forms import (
 from crew.views import calendar
 from media_pipeline.models import AssetStatus, MediaAsset, ProcessingJob, Purpose
 from media_pipeline.storage import get_storage
-
-# A request may get a (further) shoot in these states.
-SCHEDULABLE = (Status.ACCEPTED, Status.SCHEDULED, Status.SHOT, Status.EDITING)
 
 
 def _shoot_url(shoot: Shoot) -> str:
@@ -138,10 +135,8 @@ def request_section(request_obj: ShootRequest, user: Any) -> dict[str, Any]:
         )
         .order_by("starts_at")
     )
-    return {
-        "shoots": list(shoots),
-        "can_schedule_shoot": permissions.can_triage(user) and request_obj.status in SCHEDULABLE,
-    }
+    # The request page's head already offers "Schedule a shoot" to the press head.
+    return {"shoots": list(shoots)}
 
 
 # --- Booking --------------------------------------------------------------------------
