@@ -3,6 +3,8 @@ client), anonymous visitors are sent to log in, and another department's request
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -226,3 +228,13 @@ def test_it_speaks_ukrainian_by_default_even_to_an_english_browser(client_for, s
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     page = client.get(reverse("crew:board"), HTTP_ACCEPT_LANGUAGE="uk")
     assert '<html lang="en">' in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_it_shows_times_in_kyiv(client_for, make_request, settings):
+    settings.TIME_ZONE = "Europe/Kyiv"
+    request_obj = make_request("submitted")
+    # 10:00 UTC on a winter day is 12:00 in Kyiv.
+    request_obj.history.update(at=datetime(2026, 1, 15, 10, 0, tzinfo=UTC))
+    page = client_for("press").get(reverse("crew:request", kwargs={"pk": request_obj.pk}))
+    assert "15.01.2026 12:00" in page.content.decode()
