@@ -284,12 +284,17 @@ def reschedule(
 ) -> Shoot:
     """planned shoot: new window, place, crew or kit. Press head; the crew is told."""
     permissions.require(permissions.can_triage(by))
-    if shoot.state != ShootState.PLANNED:
-        raise InvalidTransition(_("Only a planned shoot can be rescheduled."), status=shoot.state)
+    # Decide on the stored state under a row lock, not a possibly stale copy: a shoot
+    # somebody cancelled or completed meanwhile must not be moved.
+    current = Shoot.objects.select_for_update().values_list("state", flat=True).get(pk=shoot.pk)
+    if current != ShootState.PLANNED:
+        raise InvalidTransition(_("Only a planned shoot can be rescheduled."), status=current)
     _validate_window(starts_at, ends_at)
     users = [m.user for m in crew] if crew is not None else list(shoot.crew.all())
     if crew is not None:
         _check_crew(crew)
+        if len({m.user.pk for m in crew}) != len(crew):
+            raise KadrError(_("A person is listed twice."), field="crew")
     kit_items = list(kit) if kit is not None else list(shoot.kit.all())
     scheduling.raise_on_conflicts(starts_at, ends_at, users=users, kit=kit_items, exclude=shoot)
     before = timezone.localtime(shoot.starts_at)

@@ -1,51 +1,58 @@
 /* The shoot page: while a clip's preview is being made, poll its progress through the
-   media API and reload the footage list when it is ready or has failed. Without
-   JavaScript the page simply shows the state at load time. */
+   media API, and reload the footage list when a clip is ready or has failed, or when
+   the uploader reports a finished upload. Without JavaScript the page simply shows
+   the state at load time. */
 (function () {
   "use strict";
-  var section = document.getElementById("footage");
-  if (!section || !window.fetch) return;
+  var list = document.getElementById("footage-list");
+  if (!list || !window.fetch || !window.Promise) return;
+  var timer = null;
 
   function pending() {
-    return section.querySelectorAll('.clip[data-status="processing"], .clip[data-status="uploaded"]');
+    return list.querySelectorAll('.clip[data-status="processing"], .clip[data-status="uploaded"]');
+  }
+
+  function schedule(delay) {
+    if (timer === null && pending().length) timer = window.setTimeout(poll, delay);
   }
 
   function refreshList() {
-    fetch(window.location.href, { credentials: "same-origin" })
+    return fetch(window.location.href, { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.text() : null; })
       .then(function (html) {
         if (!html) return;
-        var doc = new DOMParser().parseFromString(html, "text/html");
-        var fresh = doc.querySelector("#footage .clips");
-        var current = section.querySelector(".clips");
-        if (fresh && current) current.replaceWith(fresh);
-      });
+        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("footage-list");
+        if (fresh) list.innerHTML = fresh.innerHTML;
+      })
+      .catch(function () {})
+      .then(function () { schedule(3000); });
   }
 
   function poll() {
-    var clips = pending();
-    if (!clips.length) return;
+    timer = null;
     var changed = false;
-    var requests = Array.prototype.map.call(clips, function (clip) {
+    var checks = Array.prototype.map.call(pending(), function (clip) {
       return fetch("/api/v1/media/" + clip.dataset.mediaId + "/", { credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (data) {
           if (!data) return;
           var bar = clip.querySelector("progress");
           var label = clip.querySelector(".clip-progress");
-          if (bar && typeof data.progress === "number") bar.value = data.progress;
-          if (label && typeof data.progress === "number") label.textContent = data.progress + "%";
+          if (typeof data.progress === "number") {
+            if (bar) bar.value = data.progress;
+            if (label) label.textContent = data.progress + "%";
+          }
           if (data.status === "ready" || data.status === "failed") changed = true;
         })
         .catch(function () {});
     });
-    Promise.all(requests).then(function () {
+    Promise.all(checks).then(function () {
       if (changed) refreshList();
-      window.setTimeout(poll, 4000);
+      else schedule(4000);
     });
   }
 
-  window.setTimeout(poll, 3000);
-  // A finished upload adds a clip: the uploader announces it with this event.
-  document.addEventListener("kadr:uploaded", function () { window.setTimeout(refreshList, 500); });
+  schedule(3000);
+  // The uploader fires a bubbling "kadr:uploaded" when a file is stored and attached.
+  document.addEventListener("kadr:uploaded", function () { window.setTimeout(refreshList, 300); });
 })();

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from crew import scheduling, workflow
-from crew.exceptions import KadrError, ScheduleConflict
+from crew.exceptions import InvalidTransition, KadrError, ScheduleConflict
 from crew.models import Kit, Shoot
 from tests import factories
 
@@ -161,3 +161,27 @@ def test_it_rejects_an_end_not_after_the_start(users, channels, end):
         )
     assert caught.value.details["field"] == "ends_at"
     assert caught.value.status_code == 400
+
+
+def test_it_refuses_to_move_a_shoot_cancelled_meanwhile(book, users):
+    shoot = book("10:00", "11:00", ["operator"])
+    stale = Shoot.objects.get(pk=shoot.pk)  # another press head's copy, still "planned"
+    workflow.cancel_shoot(shoot, by=users["press"], note="Скасовано")
+    with pytest.raises(InvalidTransition):
+        workflow.reschedule(stale, by=users["press"], starts_at=at("12:00"), ends_at=at("13:00"))
+    shoot.refresh_from_db()
+    assert shoot.starts_at == at("10:00")
+
+
+def test_it_refuses_a_person_listed_twice_when_rescheduling(book, users):
+    shoot = book("10:00", "11:00", ["operator"])
+    with pytest.raises(KadrError) as caught:
+        workflow.reschedule(
+            shoot,
+            by=users["press"],
+            starts_at=at("10:00"),
+            ends_at=at("11:00"),
+            crew=[CM(users["editor"], "editor"), CM(users["editor"], "driver")],
+        )
+    assert caught.value.status_code == 400
+    assert [a.user.username for a in shoot.assignments.all()] == ["operator"]
