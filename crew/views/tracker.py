@@ -53,9 +53,9 @@ LIST_PAGE_SIZE = 25
 
 
 def kadr_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Turn tracker errors into pages: Forbidden → 403 page, NotVisible → 404 page, any
-    other KadrError (invalid transition, conflict, bad input) → a message and back to
-    the request. Usable by every feature's POST views that take `pk` or `request_pk`."""
+    """Turn tracker errors into pages: Forbidden → the 403 page, NotVisible → the 404
+    page, any other KadrError (invalid transition, conflict, bad input) → a message and
+    back to the request page. For POST views whose `pk` (or `request_pk`) is a request's."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

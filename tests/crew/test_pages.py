@@ -238,3 +238,11 @@ def test_it_shows_times_in_kyiv(client_for, make_request, settings):
     request_obj.history.update(at=datetime(2026, 1, 15, 10, 0, tzinfo=UTC))
     page = client_for("press").get(reverse("crew:request", kwargs={"pk": request_obj.pk}))
     assert "15.01.2026 12:00" in page.content.decode()
+
+
+def test_it_has_a_friendly_500_page_that_needs_no_context():
+    from django.template import loader
+
+    html = loader.get_template("500.html").render()
+    assert "500" in html
+    assert "app.css" in html
