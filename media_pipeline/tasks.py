@@ -15,6 +15,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from media_pipeline.models import AssetStatus, MediaAsset, ProcessingJob
 from media_pipeline.storage import StorageError
@@ -33,7 +34,6 @@ def backoff(retries: int) -> int:
     bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
-    queue="transcode",
     max_retries=None,  # the database's attempt counter decides when to stop
 )
 def process_asset(self, asset_id: str, purpose: str) -> None:  # type: ignore[no-untyped-def]
@@ -46,7 +46,16 @@ def process_asset(self, asset_id: str, purpose: str) -> None:  # type: ignore[no
 
 
 def enqueue(asset_id: str, purpose: str) -> None:
-    process_asset.apply_async((asset_id, purpose), queue="transcode")
+    """Send the job to the broker. When the broker is down, the upload still succeeds:
+    the job stays queued in the database with no send time, and the next sweep after
+    the broker is back sends it."""
+    try:
+        process_asset.apply_async((asset_id, purpose), queue="transcode")
+    except (KombuOperationalError, OSError) as exc:
+        log.warning("broker unreachable, %s %s left for the sweeper: %r", asset_id, purpose, exc)
+        ProcessingJob.objects.filter(
+            asset_id=asset_id, purpose=purpose, status=AssetStatus.UPLOADED
+        ).update(queued_at=None)
 
 
 @shared_task
