@@ -247,7 +247,7 @@
       }
     }
     var playing = !video.paused;
-    this.playBtn.textContent = playing ? "❚❚" : "▶";
+    this.root.classList.toggle("is-playing", playing);
     this.playBtn.setAttribute("aria-label", playing ? this.label("Pause") : this.label("Play"));
     this.root.dispatchEvent(new CustomEvent("kadr:time", { detail: { time: t } }));
   };
@@ -312,7 +312,7 @@
     var mute = root.querySelector(".kp-mute");
     mute.addEventListener("click", function () {
       video.muted = !video.muted;
-      mute.textContent = video.muted ? "🔇" : "🔊";
+      root.classList.toggle("is-muted", video.muted);
     });
     root.querySelector(".kp-full").addEventListener("click", function () {
       if (document.fullscreenElement) { document.exitFullscreen(); return; }
