@@ -34,8 +34,9 @@ LOG_TAIL = 20_000
 
 
 def _input_url(path: Path) -> str:
-    # "file:" stops ffmpeg reading a protocol out of the path itself.
-    return f"file:{Path(path).resolve()}"
+    # "file:" stops ffmpeg reading a protocol out of the path itself. No resolve():
+    # following a symlink would put the user's file name back on the command line.
+    return f"file:{os.path.abspath(path)}"
 
 
 def _guard_args() -> list[str]:
