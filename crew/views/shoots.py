@@ -7,10 +7,12 @@ turn the workflow's errors into the form's messages with a 4xx status.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -248,7 +250,7 @@ def shoot_edit(request: HttpRequest, pk: int) -> HttpResponse:
 # --- The shoot page -------------------------------------------------------------------
 
 
-def _detail(request: HttpRequest, shoot: Shoot, *, status: int = 200, **forms: Any) -> HttpResponse:
+def _detail(request: HttpRequest, shoot: Shoot, *, status: int = 200, **parts: Any) -> HttpResponse:
     user = request.user
     planned = shoot.state == ShootState.PLANNED
     can_work = permissions.can_work_on_shoot(user, shoot)
@@ -266,11 +268,11 @@ def _detail(request: HttpRequest, shoot: Shoot, *, status: int = 200, **forms: A
         "can_complete": can_work and planned,
         "can_manage": can_manage,
         "can_upload": can_work and shoot.state != ShootState.CANCELLED,
-        "complete_form": forms.get("complete_form") or CompleteShootForm(),
-        "reschedule_form": forms.get("reschedule_form")
+        "complete_form": parts.get("complete_form") or CompleteShootForm(),
+        "reschedule_form": parts.get("reschedule_form")
         or RescheduleForm(initial={"starts_at": shoot.starts_at, "ends_at": shoot.ends_at}),
-        "cancel_form": forms.get("cancel_form") or CancelShootForm(),
-        "clashes": forms.get("clashes", []),
+        "cancel_form": parts.get("cancel_form") or CancelShootForm(),
+        "clashes": parts.get("clashes", []),
         "travel_buffer_minutes": settings.KADR_TRAVEL_BUFFER_MINUTES,
     }
     return render(request, "crew/shoots/detail.html", context, status=status)
@@ -281,66 +283,86 @@ def shoot_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, selectors.access_shoot(request.user, pk))
 
 
+def _shoot_action(
+    request: HttpRequest,
+    pk: int,
+    *,
+    form_class: type[forms.Form],
+    form_name: str,
+    action: Callable[[Shoot, dict[str, Any]], object],
+    done: str,
+    press_only: bool = True,
+) -> HttpResponse:
+    """A form posted from the shoot page: on success back to the page with a message,
+    otherwise the page again with the form's errors (and any clashes) and a 4xx."""
+    shoot = selectors.access_shoot(request.user, pk)
+    if press_only:
+        _require_press(request.user)
+    form = form_class(request.POST)
+    if not form.is_valid():
+        return _detail(request, shoot, status=400, **{form_name: form})
+    try:
+        action(shoot, form.cleaned_data)
+    except ScheduleConflict as exc:
+        shoot.refresh_from_db()
+        clashes = _clash_rows(exc)
+        return _detail(request, shoot, status=exc.status_code, clashes=clashes, **{form_name: form})
+    except KadrError as exc:
+        shoot.refresh_from_db()
+        return _detail(request, shoot, status=_apply_error(form, exc), **{form_name: form})
+    messages.success(request, done)
+    return HttpResponseRedirect(_shoot_url(shoot))
+
+
 @login_required
 @require_POST
 def shoot_complete(request: HttpRequest, pk: int) -> HttpResponse:
-    """Mark the shoot done with its log. Its crew or the press head."""
-    shoot = selectors.access_shoot(request.user, pk)
-    form = CompleteShootForm(request.POST)
-    if not form.is_valid():
-        return _detail(request, shoot, status=400, complete_form=form)
-    try:
-        workflow.complete_shoot(shoot, by=request.user, log=form.cleaned_data["log"].strip())
-    except KadrError as exc:
-        return _detail(request, shoot, status=_apply_error(form, exc), complete_form=form)
-    messages.success(request, _("The shoot is logged as done."))
-    return HttpResponseRedirect(_shoot_url(shoot))
+    """Mark the shoot done with its log. Its crew or the press head (the workflow checks)."""
+    return _shoot_action(
+        request,
+        pk,
+        form_class=CompleteShootForm,
+        form_name="complete_form",
+        action=lambda shoot, data: workflow.complete_shoot(
+            shoot, by=request.user, log=data["log"].strip()
+        ),
+        done=_("The shoot is logged as done."),
+        press_only=False,
+    )
 
 
 @login_required
 @require_POST
 def shoot_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
     """Move the shoot in time, keeping place, crew and kit. Press head."""
-    shoot = selectors.access_shoot(request.user, pk)
-    _require_press(request.user)
-    form = RescheduleForm(request.POST)
-    if not form.is_valid():
-        return _detail(request, shoot, status=400, reschedule_form=form)
-    data = form.cleaned_data
-    try:
-        workflow.reschedule(
+    return _shoot_action(
+        request,
+        pk,
+        form_class=RescheduleForm,
+        form_name="reschedule_form",
+        action=lambda shoot, data: workflow.reschedule(
             shoot,
             by=request.user,
             starts_at=data["starts_at"],
             ends_at=data["ends_at"],
             note=data["note"],
-        )
-    except ScheduleConflict as exc:
-        shoot.refresh_from_db()
-        return _detail(request, shoot, status=409, reschedule_form=form, clashes=_clash_rows(exc))
-    except KadrError as exc:
-        shoot.refresh_from_db()
-        return _detail(request, shoot, status=_apply_error(form, exc), reschedule_form=form)
-    messages.success(request, _("The shoot is moved; the crew is told."))
-    return HttpResponseRedirect(_shoot_url(shoot))
+        ),
+        done=_("The shoot is moved; the crew is told."),
+    )
 
 
 @login_required
 @require_POST
 def shoot_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     """Cancel a planned shoot with a reason. Press head."""
-    shoot = selectors.access_shoot(request.user, pk)
-    _require_press(request.user)
-    form = CancelShootForm(request.POST)
-    if not form.is_valid():
-        return _detail(request, shoot, status=400, cancel_form=form)
-    try:
-        workflow.cancel_shoot(shoot, by=request.user, note=form.cleaned_data["note"])
-    except KadrError as exc:
-        shoot.refresh_from_db()
-        return _detail(request, shoot, status=_apply_error(form, exc), cancel_form=form)
-    messages.success(request, _("The shoot is cancelled; the crew is told."))
-    return HttpResponseRedirect(_shoot_url(shoot))
+    return _shoot_action(
+        request,
+        pk,
+        form_class=CancelShootForm,
+        form_name="cancel_form",
+        action=lambda shoot, data: workflow.cancel_shoot(shoot, by=request.user, note=data["note"]),
+        done=_("The shoot is cancelled; the crew is told."),
+    )
 
 
 urlpatterns: list[URLPattern] = [
