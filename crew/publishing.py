@@ -19,6 +19,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import uri_to_iri
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -81,6 +82,11 @@ def page_url(request: ShootRequest) -> str:
     if not request.slug:
         return ""
     return absolute(reverse("public:video", kwargs={"slug": request.slug}))
+
+
+def page_iri(request: ShootRequest) -> str:
+    """The public page's address as people read it (Cyrillic, not percent-escapes)."""
+    return uri_to_iri(page_url(request))
 
 
 def embed_url(request: ShootRequest) -> str:
@@ -335,7 +341,7 @@ def build_package(request: ShootRequest) -> Package:
     ]
     if job.hls_key:
         package.hls_url = backend.url(job.hls_key)
-    link = page_url(request)
+    link = page_iri(request)
     for channel in channels:
         package.captions.append(
             Caption(
@@ -395,16 +401,41 @@ def published_version(request: ShootRequest) -> Version | None:
     return publication.version if publication else None
 
 
-def public_media(request: ShootRequest) -> PublicMedia:
-    version = published_version(request)
-    if version is None:
-        return PublicMedia()
-    asset = MediaAsset.objects.get(pk=version.media_id)
-    job = publish_job(asset)
-    media = PublicMedia(duration=asset.duration, width=asset.width, height=asset.height)
-    if job is None:
-        return media
-    renditions = renditions_of(job)
+def public_media_for(requests: list[ShootRequest]) -> dict[int, PublicMedia]:
+    """What the public pages show for each request, in three queries for any number."""
+    assets: dict[int, MediaAsset] = {}
+    # Oldest first, so the newest live publication's cut wins.
+    for p in (
+        live_publications()
+        .filter(request__in=requests)
+        .select_related("version__media")
+        .order_by(F("published_at").asc(nulls_first=True), "created_at")
+    ):
+        assets[p.request_id] = p.version.media
+    jobs = {
+        job.asset_id: job
+        for job in ProcessingJob.objects.filter(
+            asset_id__in=[a.pk for a in assets.values()], purpose=PUBLISH
+        )
+    }
+    renditions: dict[int, list[Rendition]] = {}
+    for r in Rendition.objects.filter(job__in=list(jobs.values())).order_by("-height"):
+        renditions.setdefault(r.job_id, []).append(r)
+    out = {}
+    for request_id, asset in assets.items():
+        media = PublicMedia(duration=asset.duration, width=asset.width, height=asset.height)
+        job = jobs.get(asset.pk)
+        if job is not None:
+            _fill(
+                media,
+                job,
+                [r for r in renditions.get(job.pk, []) if r.generation == job.generation],
+            )
+        out[request_id] = media
+    return out
+
+
+def _fill(media: PublicMedia, job: ProcessingJob, renditions: list[Rendition]) -> None:
     default = web_rendition(renditions)
     for r in renditions:
         item = {
@@ -421,25 +452,15 @@ def public_media(request: ShootRequest) -> PublicMedia:
         media.hls_url = public_url(job.hls_key)
     if job.poster_key:
         media.poster_url = public_url(job.poster_key)
-    return media
+
+
+def public_media(request: ShootRequest) -> PublicMedia:
+    return public_media_for([request]).get(request.pk) or PublicMedia()
 
 
 def public_posters(requests: list[ShootRequest]) -> dict[int, str]:
-    """Poster URLs for a page of the grid, in two queries."""
-    versions = {
-        p.request_id: p.version.media_id
-        for p in live_publications()
-        .filter(request__in=requests)
-        .select_related("version")
-        .order_by("published_at")
-    }
-    jobs = ProcessingJob.objects.filter(asset_id__in=versions.values(), purpose=PUBLISH)
-    poster_by_asset = {job.asset_id: job.poster_key for job in jobs if job.poster_key}
-    return {
-        request_id: public_url(poster_by_asset[asset_id])
-        for request_id, asset_id in versions.items()
-        if asset_id in poster_by_asset
-    }
+    """Poster URLs for a page of the grid."""
+    return {pk: m.poster_url for pk, m in public_media_for(requests).items() if m.poster_url}
 
 
 def retry_publish_job(request: ShootRequest, *, by: Any) -> ProcessingJob:

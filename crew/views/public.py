@@ -163,7 +163,9 @@ class MediaRssFeed(Rss201rev2Feed):
 
 def _feed_items(request: HttpRequest) -> list[tuple[ShootRequest, publishing.PublicMedia]]:
     qs, _filters = _filtered(request)
-    return [(v, publishing.public_media(v)) for v in qs[:FEED_SIZE]]
+    videos = list(qs[:FEED_SIZE])
+    media = publishing.public_media_for(videos)
+    return [(v, media.get(v.pk) or publishing.PublicMedia()) for v in videos]
 
 
 def _public_at(item: ShootRequest) -> datetime:

@@ -57,6 +57,7 @@ def request_section(request_obj: ShootRequest, user: Any) -> dict[str, Any]:
             if is_public:
                 section["embed_code"] = publishing.embed_code(request_obj, version.media)
                 section["public_url"] = publishing.page_url(request_obj)
+                section["public_iri"] = publishing.page_iri(request_obj)
     return {"publishing": section}
 
 
@@ -170,6 +171,7 @@ def publish_page(request: HttpRequest, pk: int) -> HttpResponse:
         if publishing.public_videos().filter(pk=request_obj.pk).exists()
         else "",
         "public_url": publishing.page_url(request_obj),
+        "public_iri": publishing.page_iri(request_obj),
     }
     status = 400 if bound is not None and not bound.is_valid() else 200
     return render(request, "crew/publishing/publish.html", context, status=status)

@@ -1,12 +1,9 @@
-/* Plays HLS with hls.js where the browser has no native HLS; otherwise the <source>
-   elements (native HLS, then MP4) already do the job. No build step, no globals. */
+/* Plays HLS through hls.js (adaptive bitrate) where Media Source Extensions exist;
+   otherwise the <source> elements (native HLS on iOS, then MP4) do the job. */
 (function () {
   "use strict";
   var videos = document.querySelectorAll("video[data-hls]");
   Array.prototype.forEach.call(videos, function (video) {
-    if (video.canPlayType("application/vnd.apple.mpegurl")) {
-      return;
-    }
     if (!window.Hls || !window.Hls.isSupported()) {
       return;
     }

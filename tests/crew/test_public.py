@@ -225,3 +225,20 @@ def test_it_escapes_what_people_typed(client, users, channels):
     html = client.get(page(request)).content.decode()
     assert "<script>alert" not in html and "<img src=x" not in html
     assert "&lt;script&gt;" in html
+
+
+def test_it_builds_the_feeds_and_the_grid_in_a_fixed_number_of_queries(client, users, channels):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(path: str) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(path).status_code == 200
+        return len(ctx.captured_queries)
+
+    publish(title="Перший сюжет")
+    one = {path: queries(path) for path in ("/videos/", "/videos/feed.rss", "/videos/feed.json")}
+    publish(title="Другий сюжет")
+    publish(title="Третій сюжет")
+    for path, count in one.items():
+        assert queries(path) == count, path
