@@ -44,10 +44,14 @@ class Day:
 
 
 def _parse_date(value: str | None) -> date:
+    """The ?date= to show; anything unreadable or absurdly far away means today."""
+    today = timezone.localdate()
     try:
-        return date.fromisoformat(value) if value else timezone.localdate()
+        chosen = date.fromisoformat(value) if value else today
     except ValueError:
-        return timezone.localdate()
+        return today
+    # Far years would overflow the month arithmetic (and nobody films in year 1).
+    return chosen if 1900 <= chosen.year <= 2200 else today
 
 
 def _local_midnight(day: date) -> datetime:

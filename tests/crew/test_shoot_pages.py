@@ -313,7 +313,9 @@ def test_it_shows_the_week_and_month_and_filters_by_person(users, book):
         url, {"view": "week", "date": (monday + timedelta(days=7)).isoformat()}
     ).content.decode()
     assert "Операторська зйомка" not in next_week
-    assert client.get(url, {"view": "week", "date": "not-a-date"}).status_code == 200
+    for odd in ("not-a-date", "0001-01-01", "9999-12-31"):
+        assert client.get(url, {"view": "week", "date": odd}).status_code == 200
+        assert client.get(url, {"view": "month", "date": odd}).status_code == 200
 
 
 def test_it_keeps_other_departments_shoots_out_of_a_requesters_calendar(users, book):
