@@ -88,3 +88,23 @@ def test_it_serves_browsable_docs(users):
     response = APIClient().get("/api/v1/docs/")
     assert response.status_code == 200
     assert b"swagger" in response.content.lower()
+
+
+def test_the_tracker_and_shoots_endpoints_describe_themselves_without_warnings(users):
+    """`manage.py spectacular --validate --fail-on-warn`, limited to these endpoints."""
+    from django.urls import include, path
+    from drf_spectacular.drainage import GENERATOR_STATS
+    from drf_spectacular.generators import SchemaGenerator
+    from drf_spectacular.validation import validate_schema
+
+    from crew.api import shoots, tracker
+
+    GENERATOR_STATS.reset()
+    patterns = [path("api/v1/", include([*tracker.urlpatterns, *shoots.urlpatterns]))]
+    schema = SchemaGenerator(patterns=patterns).get_schema(request=None, public=True)
+    validate_schema(schema)
+    assert not GENERATOR_STATS, (
+        dict(GENERATOR_STATS._warn_cache),
+        dict(GENERATOR_STATS._error_cache),
+    )
+    assert len(schema["paths"]) == 15
