@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.integration.tcpproxy import CuttableProxy
 from tests.s3server import S3Endpoint, s3_endpoint  # noqa: F401 - session fixture
 from tests.test_compose import command_of
 
@@ -111,10 +112,18 @@ def s3_bucket(s3_endpoint: S3Endpoint) -> str:  # noqa: F811 - the imported fixt
 
 
 @pytest.fixture(scope="session")
+def s3_link(s3_endpoint: S3Endpoint) -> Iterator[CuttableProxy]:  # noqa: F811
+    """The services reach S3 through this link; `s3_link.cut()` makes S3 unreachable."""
+    proxy = CuttableProxy(host_port(s3_endpoint.url))
+    yield proxy
+    proxy.cut()
+
+
+@pytest.fixture(scope="session")
 def service_env(
     django_db_setup: None,
     broker_url: str,
-    s3_endpoint: S3Endpoint,  # noqa: F811
+    s3_link: CuttableProxy,
     s3_bucket: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> dict[str, str]:
@@ -141,7 +150,7 @@ def service_env(
         CELERY_BROKER_URL=broker_url,
         KADR_STORAGE="s3",
         KADR_S3_BUCKET=s3_bucket,
-        KADR_S3_ENDPOINT_URL=s3_endpoint.url,
+        KADR_S3_ENDPOINT_URL=s3_link.url,
         KADR_S3_REGION="us-east-1",
         KADR_S3_ACCESS_KEY_ID="test",
         KADR_S3_SECRET_ACCESS_KEY="test",
@@ -279,6 +288,7 @@ def _real_services(
     s3_endpoint: S3Endpoint,  # noqa: F811
     s3_bucket: str,
     broker_url: str,
+    request: pytest.FixtureRequest,
 ) -> Iterator[None]:
     """Undo the unit-test defaults: tasks go to Redis and media to S3, like production."""
     from config.celery import app
@@ -297,6 +307,8 @@ def _real_services(
     yield
     s3_endpoint.proxy.fail_next = 0
     storage.reset()
+    if "s3_link" in request.fixturenames:
+        request.getfixturevalue("s3_link").restore()
 
 
 def queue_length(url: str, queue: str) -> int:
