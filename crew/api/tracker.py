@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crew import selectors, workflow
+from crew import permissions, selectors, workflow
 from crew.api import filters
 from crew.api.permissions import CanEditRequest
 from crew.api.serializers import (
@@ -94,6 +94,10 @@ class ShootRequestList(generics.ListCreateAPIView):
 
     @extend_schema(responses={201: ShootRequestSerializer, **ERRORS})
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # The role first: the crew learns "may not", not which field to fix.
+        permissions.require(
+            permissions.is_press(request.user) or permissions.is_requester(request.user)
+        )
         return super().post(request, *args, **kwargs)
 
 

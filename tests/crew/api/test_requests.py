@@ -57,12 +57,12 @@ def test_it_forbids_a_requester_submitting_for_another_department(api):
     assert not ShootRequest.objects.exists()
 
 
-def test_it_forbids_the_crew_submitting_requests(api):
-    response = api("operator").post(
-        "/api/v1/requests/",
-        {"title": "Своя ідея", "department": _dept("Освіта").pk},
-        format="json",
-    )
+@pytest.mark.parametrize("with_department", [True, False])
+def test_it_forbids_the_crew_submitting_requests(api, with_department):
+    body = {"title": "Своя ідея"}
+    if with_department:
+        body["department"] = _dept("Освіта").pk
+    response = api("operator").post("/api/v1/requests/", body, format="json")
     assert response.status_code == 403
 
 
