@@ -48,6 +48,8 @@ def request_section(request_obj: ShootRequest, user: Any) -> dict[str, Any]:
         "public_url": "",
         "job": None,
     }
+    if not publications and not publishable:
+        return {"publishing": None}
     if publishable and permissions.is_crew(user):
         version = workflow.approved_version(request_obj)
         if version is not None:
