@@ -74,7 +74,9 @@ def link_for(kind: str, request_id: int, **extra: Any) -> str:
     """Where the notification leads: the cut's page, else the request's page."""
     version_id = extra.get("version_id")
     if kind in CUT_KINDS and version_id:
-        return reverse("crew:version", kwargs={"pk": version_id})
+        url = reverse("crew:version", kwargs={"pk": version_id})
+        comment_id = extra.get("comment_id")
+        return f"{url}#comment-{comment_id}" if comment_id else url
     try:
         return reverse("crew:request", kwargs={"pk": request_id})
     except NoReverseMatch:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path
 from django.utils import timezone
@@ -85,7 +85,8 @@ class VersionSerializer(serializers.ModelSerializer):
         return f"/api/v1/media/{version.media_id}/"
 
     def get_comment_count(self, version: Version) -> int:
-        return version.comments.count()
+        counted = getattr(version, "n_comments", None)
+        return counted if counted is not None else version.comments.count()
 
 
 class VersionCreateSerializer(serializers.Serializer):
@@ -178,8 +179,10 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 
 def _versions_of(request_obj: Any) -> QuerySet[Version]:
-    return request_obj.versions.select_related("media", "uploaded_by", "decided_by").order_by(
-        "-number"
+    return (
+        request_obj.versions.select_related("media", "uploaded_by", "decided_by")
+        .annotate(n_comments=Count("comments"))
+        .order_by("-number")
     )
 
 

@@ -57,6 +57,20 @@
       });
   }
 
+  /* Seconds from "12.5", "00:01:02", "00:00:01:12" (frames at fps) or "01:02"; null if blank. */
+  function parseTimecode(value, fps) {
+    value = (value || "").trim().replace(",", ".");
+    if (!value) return null;
+    if (/^\d+(\.\d+)?$/.test(value)) return parseFloat(value);
+    var parts = value.split(":");
+    if (parts.some(function (p) { return !/^\d+$/.test(p); })) return NaN;
+    var n = parts.map(Number);
+    if (n.length === 4) return n[0] * 3600 + n[1] * 60 + n[2] + n[3] / fps;
+    if (n.length === 3) return n[0] * 3600 + n[1] * 60 + n[2];
+    if (n.length === 2) return n[0] * 60 + n[1];
+    return NaN;
+  }
+
   function isTyping(target) {
     if (!target) return false;
     var tag = target.tagName;
@@ -365,17 +379,20 @@
     var list = document.querySelector("[data-comments]");
     var form = document.querySelector("[data-comment-form]");
     if (list) {
-      var items = Array.prototype.slice.call(list.querySelectorAll("li.comment[data-timecode]"));
-      var marks = items.map(function (li) {
-        return {
-          start: parseFloat(li.dataset.timecode),
-          end: li.dataset.timecodeEnd ? parseFloat(li.dataset.timecodeEnd) : null,
-          resolved: li.classList.contains("resolved")
-        };
-      });
-      var drawMarks = function () { player.setMarks(marks); };
-      drawMarks();
-      player.root.addEventListener("kadr:ready", drawMarks);
+      var items = [];
+      var collect = function () {
+        items = Array.prototype.slice.call(list.querySelectorAll("li.comment[data-timecode]"));
+        player.setMarks(items.map(function (li) {
+          return {
+            start: parseFloat(li.dataset.timecode),
+            end: li.dataset.timecodeEnd ? parseFloat(li.dataset.timecodeEnd) : null,
+            resolved: li.classList.contains("resolved")
+          };
+        }));
+      };
+      collect();
+      player.root.addEventListener("kadr:ready", collect);
+      list.addEventListener("kadr:comments-changed", collect);
       list.addEventListener("click", function (e) {
         var link = e.target.closest("[data-seek]");
         if (!link) return;
@@ -397,6 +414,7 @@
       var tcIn = form.querySelector(".tc-in"), tcOut = form.querySelector(".tc-out");
       var text = form.querySelector("textarea[name=text]");
       var buttons = form.querySelector(".tc-buttons");
+      var problem = form.querySelector("[data-form-error]");
       if (buttons) buttons.hidden = false;
       form.addEventListener("click", function (e) {
         var btn = e.target.closest("[data-pin]");
@@ -407,7 +425,100 @@
         else if (btn.dataset.pin === "in") tcIn.value = now;
         else tcOut.value = now;
       });
+      if (form.dataset.api && window.fetch) {
+        form.addEventListener("submit", function (e) {
+          e.preventDefault();
+          postComment(form, player, list, { tcIn: tcIn, tcOut: tcOut, text: text, problem: problem });
+        });
+      }
     }
+    return list;
+  }
+
+  function showProblem(el, message) {
+    el.textContent = message;
+    el.hidden = !message;
+  }
+
+  /* Post through the API so the video keeps its place; the new comment goes into the list
+   * built with textContent only (what someone typed is never parsed as HTML). */
+  function postComment(form, player, list, f) {
+    var start = parseTimecode(f.tcIn.value, player.fps);
+    var end = parseTimecode(f.tcOut.value, player.fps);
+    if ((start !== null && isNaN(start)) || (end !== null && isNaN(end))) {
+      showProblem(f.problem, form.dataset.lBadTime);
+      return;
+    }
+    var button = form.querySelector("[data-action=comment]");
+    button.disabled = true;
+    fetch(form.dataset.api, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+        "X-CSRFToken": form.querySelector("[name=csrfmiddlewaretoken]").value
+      },
+      body: JSON.stringify({ text: f.text.value, timecode: start, timecode_end: end })
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (body) { return { ok: r.ok, body: body }; });
+    }).then(function (res) {
+      button.disabled = false;
+      if (!res.ok) {
+        var b = res.body || {};
+        var message = b.detail || (b.timecode && b.timecode[0]) || (b.timecode_end && b.timecode_end[0]) ||
+          (b.text && b.text[0]) || form.dataset.lFailed;
+        showProblem(f.problem, String(message));
+        return;
+      }
+      showProblem(f.problem, "");
+      insertComment(form, player, list, res.body);
+      f.text.value = "";
+      f.tcOut.value = "";
+    }).catch(function () {
+      button.disabled = false;
+      showProblem(f.problem, form.dataset.lFailed);
+    });
+  }
+
+  function insertComment(form, player, list, c) {
+    var template = document.getElementById("comment-template");
+    var li = template.content.firstElementChild.cloneNode(true);
+    li.id = "comment-" + c.id;
+    var tc = li.querySelector(".tc");
+    if (c.timecode !== null && c.timecode !== undefined) {
+      li.dataset.timecode = String(c.timecode);
+      tc.dataset.seek = String(c.timecode);
+      tc.href = "?t=" + c.timecode.toFixed(3);
+      tc.textContent = smpte(c.timecode, player.fps) +
+        (c.timecode_end !== null && c.timecode_end !== undefined ? "–" + smpte(c.timecode_end, player.fps) : "");
+      if (c.timecode_end !== null && c.timecode_end !== undefined) li.dataset.timecodeEnd = String(c.timecode_end);
+    } else {
+      tc.remove();
+    }
+    li.querySelector(".author").textContent = (c.author && c.author.name) || "";
+    var time = li.querySelector("time");
+    time.dateTime = c.created_at;
+    time.textContent = form.dataset.lJustNow;
+    li.querySelector(".comment-text").textContent = c.text;
+    li.querySelector("input[name=parent]").value = String(c.id);
+    var resolve = li.querySelector("[data-resolve-form]");
+    resolve.action = resolve.getAttribute("action").replace("/0/", "/" + c.id + "/");
+    var empty = list.querySelector(".empty");
+    if (empty) empty.remove();
+    var before = null;
+    var items = list.querySelectorAll(":scope > li.comment");
+    for (var i = 0; i < items.length; i++) {
+      var other = items[i].dataset.timecode;
+      var mine = li.dataset.timecode;
+      if (mine !== undefined && (other === undefined || parseFloat(other) > parseFloat(mine))) { before = items[i]; break; }
+    }
+    list.insertBefore(li, before);
+    var count = document.querySelector("[data-comment-count]");
+    if (count) count.textContent = String(list.querySelectorAll(":scope > li.comment").length);
+    list.dispatchEvent(new CustomEvent("kadr:comments-changed"));
+    li.classList.add("just-added");
+    li.scrollIntoView({ block: "nearest" });
   }
 
   /* --- Compare: two players in step ---------------------------------------------- */

@@ -180,14 +180,26 @@ def test_it_takes_a_request_from_the_department_to_publication(browser, story):
     press.page.click("[data-action=comment]")
     press.page.wait_for_selector(".comment .comment-text:has-text('обривається')")
 
+    # A time past the end is refused with the reason, and nothing is added.
+    press.page.fill(".tc-in", "00:00:09:00")
+    press.page.fill("#comment-text", "Запізно")
+    press.page.click("[data-action=comment]")
+    press.page.wait_for_selector("[data-form-error]:not([hidden])")
+    assert "long" in press.page.locator("[data-form-error]").inner_text()
+    assert press.page.locator(".comments > li.comment").count() == 1
+
     script = "<script>window.__kadrXss = 1</script><img src=x onerror=alert(1)>"
     press.page.fill(".tc-in", "00:00:01:12")
     press.page.fill("#comment-text", script)
     press.page.click("[data-action=comment]")
-    press.page.wait_for_load_state()
-    texts = press.page.locator(".comments .comment-text").all_inner_texts()
-    assert script in texts  # shown as the characters typed
-    assert press.page.evaluate("window.__kadrXss") is None
+    press.page.wait_for_function("document.querySelectorAll('.comments > li.comment').length === 2")
+    for reloaded in (False, True):  # as inserted by the page, then as the server renders it
+        if reloaded:
+            press.page.reload()
+        texts = press.page.locator(".comments .comment-text").all_inner_texts()
+        assert script in texts  # shown as the characters typed
+        assert press.page.evaluate("window.__kadrXss") is None
+        assert press.page.locator(".comments img").count() == 0
     assert press.dialogs == []
     tcs = press.page.locator(".comments > .comment .tc").all_inner_texts()
     assert tcs[:2] == ["00:00:01:00", "00:00:01:12"]  # sorted by time
