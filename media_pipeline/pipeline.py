@@ -463,7 +463,7 @@ def process(asset_id: str, purpose: str) -> None:
             reason = _("The file could not be converted; it may be damaged (%(detail)s).") % {
                 "detail": str(exc)
             }
-        _fail(job, reason, log_text=exc.log, whole_file=not exc.timed_out)
+        _fail(job, reason, log_text=exc.log)
     except StorageError as exc:
         reason = _("Storage error: %(detail)s") % {"detail": exc}
         if job.attempts >= settings.KADR_MAX_ATTEMPTS:

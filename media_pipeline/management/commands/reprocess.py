@@ -38,4 +38,5 @@ class Command(BaseCommand):
             with transaction.atomic():
                 job = services.reprocess(asset, purpose)
             job.refresh_from_db()
-            self.stdout.write(f"{asset.pk} {purpose}: {job.status}")
+            state = "already processing" if job.status == "processing" else "queued"
+            self.stdout.write(f"{asset.pk} {purpose}: {state}")
