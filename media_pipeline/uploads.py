@@ -22,6 +22,7 @@ import logging
 import math
 import os
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -42,7 +43,7 @@ from media_pipeline.models import AssetStatus, MediaAsset, Purpose, Upload, Uplo
 log = logging.getLogger(__name__)
 
 CHUNKS, S3 = "chunks", "s3"
-BLOCK = 1024 * 1024
+BLOCK = 4 * 1024 * 1024
 MIN_PART = 5 * 1024 * 1024  # S3's smallest part but the last
 MAX_PARTS = 10_000
 
@@ -198,32 +199,50 @@ def write_chunk(upload: Upload, *, offset: int, stream: Readable, length: int) -
 
 
 def _stream_into(fd: int, upload: Upload, offset: int, stream: Readable, length: int) -> int:
+    """Write what the client sends at offset, hashing it; returns the bytes written.
+
+    One helper thread writes and hashes block n while this thread receives block
+    n+1 (both release the GIL), so at most two blocks are in memory. A client that
+    goes away ends the chunk early; a failing disk raises StorageError.
+    """
     # Whatever lies past the committed offset is a torn earlier chunk: drop it.
     os.ftruncate(fd, offset)
     os.lseek(fd, offset, os.SEEK_SET)
-    state = _running_hashes.get(upload.pk)
+    state = _running_hashes.pop(upload.pk, None)
     digest = state[1] if state and state[0] == offset else None
     if offset == 0:
         digest = hashlib.sha256()
-    written = 0
+    received = 0
     try:
-        while written < length:
-            block = stream.read(min(BLOCK, length - written))
-            if not block:
-                break
-            view = memoryview(block)
-            while view:
-                view = view[os.write(fd, view) :]
-            if digest is not None:
-                digest.update(block)
-            written += len(block)
-    except (OSError, UnreadablePostError):
-        pass  # the client went away; keep what arrived
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending: Future[None] | None = None
+            while received < length:
+                try:
+                    block = stream.read(min(BLOCK, length - received))
+                except (OSError, UnreadablePostError):
+                    block = b""  # the client went away; keep what arrived
+                if not block:
+                    break
+                if pending is not None:
+                    pending.result()
+                pending = pool.submit(_write_block, fd, block, digest)
+                received += len(block)
+            if pending is not None:
+                pending.result()
+    except OSError as exc:
+        os.ftruncate(fd, offset)
+        raise storage.StorageError(f"writing upload {upload.pk} failed: {exc}") from exc
     if digest is not None:
-        _running_hashes[upload.pk] = (offset + written, digest)
-    else:
-        _running_hashes.pop(upload.pk, None)
-    return written
+        _running_hashes[upload.pk] = (offset + received, digest)
+    return received
+
+
+def _write_block(fd: int, block: bytes, digest: Any) -> None:
+    view = memoryview(block)
+    while view:
+        view = view[os.write(fd, view) :]
+    if digest is not None:
+        digest.update(block)
 
 
 def _local_sha256(upload: Upload, path: Path) -> str:
@@ -232,7 +251,7 @@ def _local_sha256(upload: Upload, path: Path) -> str:
         return str(state[1].hexdigest())
     digest = hashlib.sha256()
     with path.open("rb") as fh:
-        while block := fh.read(4 * BLOCK):
+        while block := fh.read(BLOCK):
             digest.update(block)
     return digest.hexdigest()
 
@@ -508,7 +527,7 @@ def complete_from_temp_file(
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
-        while block := fh.read(4 * BLOCK):
+        while block := fh.read(BLOCK):
             digest.update(block)
     return digest.hexdigest()
 
