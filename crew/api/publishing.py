@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -164,8 +165,12 @@ class Takedown(APIView):
 
 
 class PackageView(APIView):
-    """The publish package: downloads, poster, thumbnails, captions per channel, warnings."""
+    """The publish package: downloads, poster, thumbnails, captions per channel, warnings.
 
+    409 with `progress` while the publishing renditions are still being made (or failed).
+    """
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT})
     def get(self, request: Request, pk: int) -> Response:
         request_obj = selectors.access_request(request.user, pk)
         if not permissions.is_crew(request.user):

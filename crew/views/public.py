@@ -6,6 +6,7 @@ request is a 404 whether it is guessed by slug or by id. Only the embed view may
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -52,7 +53,11 @@ def _filtered(request: HttpRequest) -> tuple[QuerySet[ShootRequest], dict[str, A
     campaign = request.GET.get("campaign", "").strip()[:200]
     department = request.GET.get("department", "").strip()
     if q:
-        videos = videos.filter(Q(title__icontains=q) | Q(description__icontains=q))
+        # SQLite folds only ASCII case in LIKE; trying the usual spellings covers Cyrillic.
+        match = Q()
+        for variant in {q, q.lower(), q.upper(), q.capitalize()}:
+            match |= Q(title__icontains=variant) | Q(description__icontains=variant)
+        videos = videos.filter(match)
     if campaign:
         videos = videos.filter(campaign__slug=campaign)
     if department.isdigit():
@@ -168,6 +173,18 @@ def _feed_items(request: HttpRequest) -> list[tuple[ShootRequest, publishing.Pub
     return [(v, media.get(v.pk) or publishing.PublicMedia()) for v in videos]
 
 
+# Characters XML 1.0 cannot carry; pasted text sometimes has them, and the feed must not 500.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_safe(text: str) -> str:
+    return _XML_INVALID.sub("", text)
+
+
+def _tags(item: ShootRequest) -> list[str]:
+    return [item.department.name] + ([item.campaign.name] if item.campaign else [])
+
+
 def _public_at(item: ShootRequest) -> datetime:
     """When it went out (annotated by public_videos())."""
     return getattr(item, "public_at", None) or item.created_at
@@ -201,11 +218,11 @@ def feed_rss(request: HttpRequest) -> HttpResponse:
             }
             for m in media.mp4
         ]
-        categories = [item.department.name] + ([item.campaign.name] if item.campaign else [])
+        categories = [_xml_safe(c) for c in _tags(item)]
         feed.add_item(
-            title=item.title,
+            title=_xml_safe(item.title),
             link=publishing.page_url(item),
-            description=item.description,
+            description=_xml_safe(item.description),
             unique_id=publishing.page_url(item),
             unique_id_is_permalink=True,
             pubdate=_public_at(item),
@@ -232,7 +249,7 @@ def feed_json(request: HttpRequest) -> JsonResponse:
             "title": item.title,
             "content_text": item.description or item.title,
             "date_published": timezone.localtime(_public_at(item)).isoformat(),
-            "tags": [item.department.name] + ([item.campaign.name] if item.campaign else []),
+            "tags": _tags(item),
             "_kadr": {"embed_url": publishing.embed_url(item), "hls_url": media.hls_url},
         }
         if media.poster_url:
