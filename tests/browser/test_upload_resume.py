@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -32,6 +33,7 @@ SMALL = {
 }
 CHUNK = 32 * 1024
 TIMEOUT_MS = 60_000
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 @pytest.fixture
@@ -84,6 +86,8 @@ def test_it_resumes_an_upload_after_a_reload_and_shows_the_poster(
     page.route("**/api/v1/media/uploads/**", flaky)
     page.locator(".kadr-file-input").set_input_files(str(clip))
     page.wait_for_function("document.querySelector('.kadr-upload')?.dataset.state === 'offline'")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "upload-offline.png"), full_page=True)
     upload = Upload.objects.get()
     assert upload.offset == 2 * CHUNK
     assert not MediaAsset.objects.exists()
@@ -94,6 +98,7 @@ def test_it_resumes_an_upload_after_a_reload_and_shows_the_poster(
     interrupted = page.locator(".kadr-upload.is-interrupted")
     interrupted.wait_for()
     assert clip.name in interrupted.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "upload-interrupted.png"), full_page=True)
     resumed_from: list[int] = []
     page.on(
         "request",
@@ -127,5 +132,6 @@ def test_it_resumes_an_upload_after_a_reload_and_shows_the_poster(
     )
     image = page.request.get(live_server.url + src if src.startswith("/") else src)
     assert image.ok and image.headers["content-type"].startswith("image/")
+    page.screenshot(path=str(ARTIFACTS / "upload-done.png"), full_page=True)
     assert not errors, errors
     context.close()
