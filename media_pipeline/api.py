@@ -19,6 +19,7 @@ is stored.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -187,7 +188,9 @@ def access_asset(user: Any, pk: Any) -> MediaAsset:
     return asset
 
 
-def media_payload(asset: MediaAsset) -> dict[str, Any]:
+def media_payload(
+    asset: MediaAsset, absolute: Callable[[str], str] = lambda url: url
+) -> dict[str, Any]:
     """The asset as the API contract shows it, with short-lived signed URLs."""
     backend = storage.get_storage()
     jobs = {job.purpose: job for job in ProcessingJob.objects.filter(asset=asset)}
@@ -197,12 +200,12 @@ def media_payload(asset: MediaAsset) -> dict[str, Any]:
     )
 
     def url(key: str) -> str | None:
-        return backend.url(key) if key else None
+        return absolute(backend.url(key)) if key else None
 
     renditions = []
     if best is not None:
         renditions = [
-            {"name": r.name, "width": r.width, "height": r.height, "url": backend.url(r.key)}
+            {"name": r.name, "width": r.width, "height": r.height, "url": url(r.key)}
             for r in best.renditions.filter(generation=best.generation).order_by("-height")
         ]
     return {
@@ -221,11 +224,13 @@ def media_payload(asset: MediaAsset) -> dict[str, Any]:
         "renditions": renditions,
         "hls_url": url(best.hls_key) if best else None,
         "poster_url": url(best.poster_key) if best else None,
-        "thumbnails": [backend.url(k) for k in best.thumbnail_keys] if best else [],
+        "thumbnails": [absolute(backend.url(k)) for k in best.thumbnail_keys] if best else [],
         "storyboard_url": url(best.storyboard_vtt_key) if best else None,
         "storyboard_image_url": url(best.storyboard_key) if best else None,
         "original_url": (
-            backend.url(asset.original_key, download_name=asset.original_name or "original")
+            absolute(
+                backend.url(asset.original_key, download_name=asset.original_name or "original")
+            )
             if asset.original_key
             else None
         ),
@@ -323,7 +328,7 @@ class MediaDetailView(MediaAPIView):
     )
     def get(self, request: Request, pk: str) -> Response:
         asset = access_asset(request.user, pk)
-        response = Response(media_payload(asset))
+        response = Response(media_payload(asset, request.build_absolute_uri))
         response["Cache-Control"] = "no-store"
         return response
 

@@ -72,8 +72,10 @@ def test_it_shows_the_best_ready_purpose_with_signed_urls(api, users, client):
         "error": "",
     }
     assert [r["name"] for r in body["renditions"]] == ["720p"]
-    assert body["renditions"][0]["url"].startswith("/m/")
-    assert body["poster_url"].startswith("/m/") and body["hls_url"].endswith("master.m3u8")
+    assert body["renditions"][0]["url"].startswith("http://testserver/m/")
+    assert body["poster_url"].startswith("http://testserver/m/") and body["hls_url"].endswith(
+        "master.m3u8"
+    )
     original = client.get(body["original_url"])
     assert original.status_code == 200
     assert b"".join(original.streaming_content) == b"fake cut bytes"

@@ -179,3 +179,21 @@ def test_it_uploads_parts_straight_to_the_bucket_with_presigned_urls(s3_storage,
     out = tmp_path / "o"
     s3_storage.download_to(key, out)
     assert out.read_bytes() == data
+
+
+def test_it_signs_the_sprite_references_of_a_storyboard_track(s3_storage, client, tmp_path):
+    folder = "media/s/review/1"
+    sprite = write(tmp_path / "storyboard.jpg", 300)
+    track = tmp_path / "storyboard.vtt"
+    track.write_text(
+        "WEBVTT\n\n00:00:00.000 --> 00:00:02.000\nstoryboard.jpg#xywh=0,0,160,90\n\n"
+        "00:00:02.000 --> 00:00:04.000\nstoryboard.jpg#xywh=160,0,160,90\n"
+    )
+    s3_storage.save_file(f"{folder}/storyboard.jpg", sprite)
+    s3_storage.save_file(f"{folder}/storyboard.vtt", track)
+
+    status, headers, body = fetch(s3_storage.url(f"{folder}/storyboard.vtt"), client=client)
+    assert status == 200 and headers["Content-Type"] == "text/vtt"
+    cues = [ln for ln in body.decode().splitlines() if "#xywh=" in ln]
+    assert len(cues) == 2 and cues[1].endswith("#xywh=160,0,160,90")
+    assert fetch(cues[0].split("#")[0])[2] == sprite.read_bytes()
