@@ -235,19 +235,21 @@ class S3Storage(Storage):
             raise StorageError(f"starting the upload of {key} failed: {exc}") from exc
         return str(response["UploadId"])
 
-    def sign_part(self, key: str, upload_id: str, part_number: int, *, ttl: int) -> str:
+    def sign_part(
+        self, key: str, upload_id: str, part_number: int, *, ttl: int, size: int | None = None
+    ) -> str:
+        """A presigned PUT for one part; with size, the bucket refuses any other length."""
+        params: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Key": key,
+            "UploadId": upload_id,
+            "PartNumber": part_number,
+        }
+        if size is not None:
+            params["ContentLength"] = size
         try:
             return str(
-                self.client.generate_presigned_url(
-                    "upload_part",
-                    Params={
-                        "Bucket": self.bucket,
-                        "Key": key,
-                        "UploadId": upload_id,
-                        "PartNumber": part_number,
-                    },
-                    ExpiresIn=ttl,
-                )
+                self.client.generate_presigned_url("upload_part", Params=params, ExpiresIn=ttl)
             )
         except TRANSIENT as exc:
             raise StorageError(f"signing part {part_number} of {key} failed: {exc}") from exc

@@ -46,6 +46,7 @@ CHUNKS, S3 = "chunks", "s3"
 BLOCK = 4 * 1024 * 1024
 MIN_PART = 5 * 1024 * 1024  # S3's smallest part but the last
 MAX_PARTS = 10_000
+MAX_RUNNING_HASHES = 512
 
 # upload id → (offset covered, running sha256): lets completion skip a re-read.
 _running_hashes: dict[uuid.UUID, tuple[int, Any]] = {}
@@ -233,6 +234,9 @@ def _stream_into(fd: int, upload: Upload, offset: int, stream: Readable, length:
         os.ftruncate(fd, offset)
         raise storage.StorageError(f"writing upload {upload.pk} failed: {exc}") from exc
     if digest is not None:
+        if len(_running_hashes) >= MAX_RUNNING_HASHES:
+            # Abandoned uploads' states: drop the oldest; completion re-reads the file.
+            _running_hashes.pop(next(iter(_running_hashes)))
         _running_hashes[upload.pk] = (offset + received, digest)
     return received
 
@@ -271,13 +275,17 @@ def sign_part(upload: Upload, number: int) -> dict[str, Any]:
     ttl = settings.KADR_UPLOAD_PART_URL_TTL
     size = part_size_for(upload.size)
     start = (number - 1) * size
+    end = min(start + size, upload.size)
     Upload.objects.filter(pk=upload.pk).update(updated_at=timezone.now())
     return {
         "number": number,
-        "url": backend.sign_part(upload.storage_key, upload.s3_upload_id, number, ttl=ttl),
+        # The signature covers the part's length: the bucket takes no byte past the size.
+        "url": backend.sign_part(
+            upload.storage_key, upload.s3_upload_id, number, ttl=ttl, size=end - start
+        ),
         "method": "PUT",
         "start": start,
-        "end": min(start + size, upload.size),
+        "end": end,
         "expires_in": ttl,
     }
 
