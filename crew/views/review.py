@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path, reverse
@@ -160,9 +161,15 @@ def _safe_next(request: HttpRequest, default: str) -> str:
 def request_section(request_obj: ShootRequest, user: Any) -> dict[str, Any]:
     """Context for templates/crew/review/_request_section.html: the cut stack and actions."""
     versions = list(
-        request_obj.versions.select_related("media", "uploaded_by", "decided_by").order_by(
-            "-number"
+        request_obj.versions.select_related("media", "uploaded_by", "decided_by")
+        .annotate(
+            n_comments=Count("comments", filter=Q(comments__parent__isnull=True)),
+            n_open=Count(
+                "comments",
+                filter=Q(comments__parent__isnull=True, comments__resolved_at__isnull=True),
+            ),
         )
+        .order_by("-number")
     )
     latest_id = versions[0].pk if versions else None
     jobs: dict[Any, list[ProcessingJob]] = {}

@@ -25,8 +25,9 @@ def _cut(make_request, state=Status.IN_REVIEW, **kw):
     return request, request.versions.order_by("-number").first()
 
 
-def test_it_shows_the_cut_stack_on_the_request_page(login, make_request):
+def test_it_shows_the_cut_stack_on_the_request_page(login, make_request, users):
     request, version = _cut(make_request, Status.EDITING)
+    Comment.objects.create(version=version, author=users["press"], text="a", timecode=1)
 
     page = login("editor").get(reverse("crew:request", kwargs={"pk": request.pk}))
 
@@ -36,6 +37,7 @@ def test_it_shows_the_cut_stack_on_the_request_page(login, make_request):
     assert "v1" in html
     assert 'data-action="submit"' in html
     assert 'data-purpose="review"' in html
+    assert "1 comment, 1 open" in html
 
 
 def test_it_shows_the_player_and_the_decision_to_the_press_head(login, make_request):
