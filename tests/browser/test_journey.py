@@ -88,12 +88,18 @@ class Person:
         self.go("/login/")
         self.page.fill("input[name=username]", username)
         self.page.fill("input[name=password]", PASSWORD)
-        self.page.click("main form button[type=submit]")
-        self.page.wait_for_load_state()
+        self.submit("main form button[type=submit]")
         assert "/login/" not in self.page.url, f"{username} could not log in"
 
     def go(self, path: str) -> None:
         self.page.goto(self.base + path)
+
+    def submit(self, target) -> None:
+        """Click a form's button and wait for the answer page (the server has committed)."""
+        locator = self.page.locator(target) if isinstance(target, str) else target
+        with self.page.expect_navigation():
+            locator.click()
+        self.page.wait_for_load_state()
 
     def shot(self, name: str) -> None:
         self.page.evaluate("window.scrollTo(0, 0)")
@@ -122,7 +128,7 @@ def test_it_takes_a_request_from_the_department_to_publication(browser, story):
     health.go("/requests/new/")
     health.page.fill("#id_title", "Відкриття амбулаторії на Стрийській")
     health.page.fill("#id_location", "вул. Стрийська, 20")
-    health.page.click("form.form button[type=submit]")
+    health.submit("form.form button[type=submit]")
     health.page.wait_for_url(re.compile(r"/requests/\d+/$"))
     request_pk = int(re.search(r"/requests/(\d+)/", health.page.url).group(1))
     assert ShootRequest.objects.get(pk=request_pk).status == Status.SUBMITTED
@@ -130,8 +136,7 @@ def test_it_takes_a_request_from_the_department_to_publication(browser, story):
     # press accepts and schedules it.
     press = Person(browser, base, "press")
     press.go(f"/requests/{request_pk}/")
-    press.page.click("form[data-action=accept] button")
-    press.page.wait_for_load_state()
+    press.submit("form[data-action=accept] button")
     press.go(f"/requests/{request_pk}/shoots/new/")
     start = timezone.localtime(timezone.now() + timedelta(days=2)).replace(
         hour=10, minute=0, second=0, microsecond=0
@@ -140,8 +145,7 @@ def test_it_takes_a_request_from_the_department_to_publication(browser, story):
     press.page.fill("input[name=ends_at]", (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"))
     press.page.select_option(f"select[name=role_{users['operator'].pk}]", "operator")
     press.page.select_option(f"select[name=role_{users['editor'].pk}]", "editor")
-    press.page.click("form.shoot-form button[type=submit]")
-    press.page.wait_for_load_state()
+    press.submit("form.shoot-form button[type=submit]")
     request_obj = ShootRequest.objects.get(pk=request_pk)
     assert request_obj.status == Status.SCHEDULED
     shoot = request_obj.shoots.get()
@@ -154,16 +158,14 @@ def test_it_takes_a_request_from_the_department_to_publication(browser, story):
     operator = Person(browser, base, "operator")
     operator.go(f"/shoots/{shoot.pk}/")
     operator.page.fill("#complete-form textarea", "Зняли відкриття і три інтерв'ю")
-    operator.page.click("#complete-form button[type=submit]")
-    operator.page.wait_for_load_state()
+    operator.submit("#complete-form button[type=submit]")
     assert ShootRequest.objects.get(pk=request_pk).status == Status.SHOT
 
     # editor uploads cut v1, waits until it is processed, and sends it for review.
     editor = Person(browser, base, "editor")
     v1 = _upload_cut(editor, request_pk, story["clips"][0], 1)
     assert ShootRequest.objects.get(pk=request_pk).status == Status.EDITING
-    editor.page.click(f"#cut-{v1.pk} [data-action=submit]")
-    editor.page.wait_for_load_state()
+    editor.submit(f"#cut-{v1.pk} [data-action=submit]")
     assert ShootRequest.objects.get(pk=request_pk).status == Status.IN_REVIEW
 
     # press watches it, pins a comment at 00:00:01 with the keyboard, and one with script.
@@ -230,8 +232,7 @@ def test_it_takes_a_request_from_the_department_to_publication(browser, story):
     phone.context.close()
 
     press.page.fill("#changes-note", "Прибрати обрив звуку на першій секунді")
-    press.page.click("[data-action=request-changes]")
-    press.page.wait_for_load_state()
+    press.submit("[data-action=request-changes]")
     assert ShootRequest.objects.get(pk=request_pk).status == Status.CHANGES_REQUESTED
 
     # editor sees the remark, uploads v2 and submits it.
@@ -240,8 +241,7 @@ def test_it_takes_a_request_from_the_department_to_publication(browser, story):
     v2 = _upload_cut(editor, request_pk, story["clips"][1], 2)
     editor.go(f"/cuts/{v2.pk}/")
     assert "обривається" in editor.page.locator(".earlier-comments").inner_text()
-    editor.page.click("[data-action=submit]")
-    editor.page.wait_for_load_state()
+    editor.submit("[data-action=submit]")
     assert ShootRequest.objects.get(pk=request_pk).status == Status.IN_REVIEW
 
     # press is told, compares the cuts, approves v2.
@@ -253,8 +253,7 @@ def test_it_takes_a_request_from_the_department_to_publication(browser, story):
     press.go(f"/requests/{request_pk}/compare/")
     assert press.page.locator("[data-player]").count() == 2
     press.go(f"/cuts/{v2.pk}/")
-    press.page.click("[data-action=approve]")
-    press.page.wait_for_load_state()
+    press.submit("[data-action=approve]")
     v2.refresh_from_db()
     assert ShootRequest.objects.get(pk=request_pk).status == Status.APPROVED
     assert v2.approved_sha256 == v2.media.sha256
@@ -264,8 +263,7 @@ def test_it_takes_a_request_from_the_department_to_publication(browser, story):
     press.go(f"/requests/{request_pk}/publish/")
     form = press.page.locator("#channel-website form")
     form.locator("input[name$=url]").fill(url)
-    form.locator("button[type=submit]").click()
-    press.page.wait_for_load_state()
+    press.submit(form.locator("button[type=submit]"))
     assert ShootRequest.objects.get(pk=request_pk).status == Status.PUBLISHED
     assert Publication.objects.get(request_id=request_pk).url == url
 
