@@ -1,6 +1,6 @@
 """Upload benchmark: a large generated file through the resumable local-storage path.
 
-Starts gunicorn on 127.0.0.1 with a throwaway SQLite database and media folder,
+Starts gunicorn (config/gunicorn.py, one worker) on 127.0.0.1 with a throwaway SQLite database and media folder,
 uploads the file in chunks over real HTTP (POST media/uploads/, then PATCH after
 PATCH), checks the stored file's sha256, and prints
 
@@ -132,9 +132,11 @@ def main() -> int:
         port = free_port()
         gunicorn = Path(PY).with_name("gunicorn")
         server = subprocess.Popen(
-            [str(gunicorn), "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1",
-             "--timeout", "300", "--log-level", "warning"],
-            env=env,
+            # The production settings (config/gunicorn.py: gthread), one worker, on loopback.
+            [str(gunicorn), "-c", "python:config.gunicorn", "config.wsgi",
+             "-b", f"127.0.0.1:{port}", "--access-logfile", "/dev/null",
+             "--log-level", "warning"],
+            env={**env, "WEB_CONCURRENCY": "1", "GUNICORN_TIMEOUT": "300"},
             cwd=ROOT,
             start_new_session=True,
         )  # fmt: skip
