@@ -398,7 +398,8 @@ class TokenSerializer(serializers.Serializer):
 
 
 class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
+    # 400 may instead carry DRF field errors, {"field": ["message", ...]} (the API contract).
+    detail = serializers.CharField(required=False)
 
 
 class ClashSerializer(serializers.Serializer):

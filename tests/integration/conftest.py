@@ -37,7 +37,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.integration)
 
 
-def wait_until(predicate: Callable[[], object], *, timeout: float, what: str) -> object:
+def wait_until(
+    predicate: Callable[[], object],
+    *,
+    timeout: float,
+    what: str,
+    detail: Callable[[], str] | None = None,
+) -> object:
     """Poll predicate until it returns something truthy; fail with `what` after timeout."""
     deadline = time.monotonic() + timeout
     while True:
@@ -45,7 +51,8 @@ def wait_until(predicate: Callable[[], object], *, timeout: float, what: str) ->
         if value:
             return value
         if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+            extra = f"\n{detail()}" if detail else ""
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}{extra}")
         time.sleep(0.2)
 
 

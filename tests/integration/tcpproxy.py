@@ -40,6 +40,11 @@ class CuttableProxy:
             listener, self._listener = self._listener, None
             sockets, self._open = self._open, set()
         if listener is not None:
+            # shutdown() first: close() alone leaves a thread blocked in accept() listening.
+            try:
+                listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
             listener.close()
         for sock in sockets:
             try:

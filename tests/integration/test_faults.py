@@ -241,6 +241,7 @@ def test_it_retries_while_s3_is_unreachable_and_is_ready_once_it_is_back(
         lambda: (j := job_of(asset_id)) and "Storage error" in j.error and j,
         timeout=120,
         what="the storage error to be recorded",
+        detail=lambda: f"{job_of(asset_id).__dict__}\n{live_worker.log()[-4000:]}",
     )
     assert job.status != "ready"
     from media_pipeline.models import MediaAsset
