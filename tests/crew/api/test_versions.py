@@ -94,3 +94,23 @@ def test_it_refuses_a_cut_before_the_shoot(api, make_request, users):
 
     assert response.status_code == 409
     assert response.json()["detail"]
+
+
+def test_the_review_endpoints_describe_themselves_without_warnings(users):
+    """`manage.py spectacular --validate --fail-on-warn`, limited to these endpoints."""
+    from django.urls import include, path
+    from drf_spectacular.drainage import GENERATOR_STATS
+    from drf_spectacular.generators import SchemaGenerator
+    from drf_spectacular.validation import validate_schema
+
+    from crew.api import review
+
+    GENERATOR_STATS.reset()
+    patterns = [path("api/v1/", include(review.urlpatterns))]
+    schema = SchemaGenerator(patterns=patterns).get_schema(request=None, public=True)
+    validate_schema(schema)
+    assert not GENERATOR_STATS, (
+        dict(GENERATOR_STATS._warn_cache),
+        dict(GENERATOR_STATS._error_cache),
+    )
+    assert "/api/v1/versions/{id}/comments/" in schema["paths"]
