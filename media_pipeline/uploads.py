@@ -492,7 +492,26 @@ def clean_abandoned() -> int:
             except storage.StorageError:
                 log.warning("upload %s: could not abort its multipart upload yet", upload.pk)
             cleaned += 1
+    _remove_stray_parts(cutoff)
     return cleaned
+
+
+def _remove_stray_parts(cutoff: Any) -> None:
+    """Chunk files no active upload owns (a crash between two steps), once they are old."""
+    folder = Path(settings.KADR_UPLOAD_DIR)
+    if not folder.is_dir():
+        return
+    active = {
+        str(pk)
+        for pk in Upload.objects.filter(status=UploadStatus.ACTIVE).values_list("pk", flat=True)
+    }
+    for path in folder.glob("*.part"):
+        try:
+            old = path.stat().st_mtime < cutoff.timestamp()
+        except FileNotFoundError:
+            continue
+        if old and path.stem not in active:
+            path.unlink(missing_ok=True)
 
 
 def complete_from_temp_file(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+import time
 import urllib.request
 from datetime import timedelta
 from pathlib import Path
@@ -162,6 +163,17 @@ def test_it_cleans_up_abandoned_uploads_only(api, settings):
     assert not (Path(settings.KADR_UPLOAD_DIR) / f"{old['id']}.part").exists()
     assert (Path(settings.KADR_UPLOAD_DIR) / f"{fresh['id']}.part").exists()
     assert patch(client, old["id"], 10, b"a").status_code == 409
+
+
+def test_it_removes_old_chunk_files_that_no_upload_owns(db, settings):
+    stray = Path(settings.KADR_UPLOAD_DIR) / "0f0f0f0f-0000-0000-0000-000000000000.part"
+    stray.write_bytes(b"left behind")
+    long_ago = time.time() - (settings.KADR_UPLOAD_ABANDON_HOURS + 1) * 3600
+    os.utime(stray, (long_ago, long_ago))
+    fresh = Path(settings.KADR_UPLOAD_DIR) / "1f1f1f1f-0000-0000-0000-000000000000.part"
+    fresh.write_bytes(b"just now")
+    uploads.clean_abandoned()
+    assert not stray.exists() and fresh.exists()
 
 
 def test_it_stores_under_a_generated_key_whatever_the_file_is_called(api, queued):
