@@ -152,10 +152,10 @@ def reopen(comment: Comment, *, by: Any) -> None:
 # --- Reads ------------------------------------------------------------------------------
 
 
-def threads_of(version: Version) -> QuerySet[Comment]:
-    """A cut's top-level comments in time order (untimed last), replies prefetched."""
+def _threads(comments: QuerySet[Comment]) -> QuerySet[Comment]:
+    """Top-level comments with their author, resolver and cut, replies prefetched in order."""
     return (
-        Comment.objects.filter(version=version, parent__isnull=True)
+        comments.filter(parent__isnull=True)
         .select_related("author", "resolved_by", "version")
         .prefetch_related(
             Prefetch(
@@ -164,25 +164,19 @@ def threads_of(version: Version) -> QuerySet[Comment]:
             )
         )
     )
+
+
+def threads_of(version: Version) -> QuerySet[Comment]:
+    """A cut's threads in time order (untimed last)."""
+    return _threads(Comment.objects.filter(version=version))
 
 
 def earlier_threads(version: Version) -> QuerySet[Comment]:
-    """Comments left on the request's earlier cuts, readable from this one."""
-    return (
-        Comment.objects.filter(
-            version__request_id=version.request_id,
-            version__number__lt=version.number,
-            parent__isnull=True,
-        )
-        .select_related("author", "resolved_by", "version")
-        .prefetch_related(
-            Prefetch(
-                "replies",
-                queryset=Comment.objects.select_related("author").order_by("created_at"),
-            )
-        )
-        .order_by("-version__number", *(Comment._meta.ordering or []))
+    """Threads on the request's earlier cuts, newest cut first, readable from this one."""
+    earlier = Comment.objects.filter(
+        version__request_id=version.request_id, version__number__lt=version.number
     )
+    return _threads(earlier).order_by("-version__number", *(Comment._meta.ordering or []))
 
 
 def access_comment(user: Any, pk: Any) -> Comment:

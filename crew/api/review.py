@@ -284,20 +284,24 @@ class CommentListView(APIView):
         return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
 
-class ResolveView(APIView):
+class _CommentToggleView(APIView):
+    """POST: resolve or reopen a thread, then the comment as it is now."""
+
+    toggle = staticmethod(review.resolve)
+
     @extend_schema(request=None, responses=CommentSerializer)
     def post(self, request: Request, pk: int) -> Response:
         comment = review.access_comment(request.user, pk)
-        review.resolve(comment, by=request.user)
+        self.toggle(comment, by=request.user)
         return Response(CommentSerializer(Comment.objects.get(pk=pk)).data)
 
 
-class ReopenView(APIView):
-    @extend_schema(request=None, responses=CommentSerializer)
-    def post(self, request: Request, pk: int) -> Response:
-        comment = review.access_comment(request.user, pk)
-        review.reopen(comment, by=request.user)
-        return Response(CommentSerializer(Comment.objects.get(pk=pk)).data)
+class ResolveView(_CommentToggleView):
+    toggle = staticmethod(review.resolve)
+
+
+class ReopenView(_CommentToggleView):
+    toggle = staticmethod(review.reopen)
 
 
 # --- Notifications ----------------------------------------------------------------------
