@@ -270,6 +270,20 @@ class LimitedHashingHandler(TemporaryFileUploadHandler):
 class MediaCreateView(MediaAPIView):
     parser_classes = [MultiPartParser]
 
+    def initialize_request(self, request: Any, *args: Any, **kwargs: Any) -> Request:
+        # Before anything parses the body (a session's CSRF check reads request.POST):
+        # the file streams through the size-limiting, hashing handler from the first byte.
+        self.handler = LimitedHashingHandler(request)
+        request.upload_handlers = [self.handler]
+        return super().initialize_request(request, *args, **kwargs)
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        # Multipart framing adds a little; anything clearly over the limit is refused unread.
+        if length > settings.KADR_MAX_UPLOAD_BYTES + 64 * 1024:
+            uploads.require_size(length)
+        super().initial(request, *args, **kwargs)
+
     @extend_schema(
         summary="Upload a media file in one request",
         description="For small files and scripts; large files should use the resumable "
@@ -285,12 +299,7 @@ class MediaCreateView(MediaAPIView):
         tags=["media"],
     )
     def post(self, request: Request) -> Response:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-        # Multipart framing adds a little; anything clearly over the limit is refused unread.
-        if length > settings.KADR_MAX_UPLOAD_BYTES + 64 * 1024:
-            uploads.require_size(length)
-        handler = LimitedHashingHandler(request._request)
-        request._request.upload_handlers = [handler]
+        handler = self.handler
         upload = request.FILES.get("file")
         if getattr(handler, "too_large", False):
             uploads.require_size(settings.KADR_MAX_UPLOAD_BYTES + 1)

@@ -36,6 +36,35 @@ def test_it_accepts_a_file_in_one_request(api, queued, django_capture_on_commit_
     assert queued == [(str(asset.pk), "review")]
 
 
+def test_it_streams_a_browser_upload_through_the_size_limit(users, settings):
+    """A browser (session and CSRF token) gets the same limit as a script."""
+    from django.middleware.csrf import _get_new_csrf_string
+    from django.test import Client
+
+    settings.KADR_MAX_UPLOAD_BYTES = 100_000
+    token = _get_new_csrf_string()
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(users["editor"])
+    client.cookies["csrftoken"] = token
+    small = client.post(
+        "/api/v1/media/", {"file": SimpleUploadedFile("a.mp4", b"x" * 5000)}, HTTP_X_CSRFTOKEN=token
+    )
+    assert small.status_code == 201, small.content
+    large = client.post(
+        "/api/v1/media/",
+        {"file": SimpleUploadedFile("b.mp4", b"x" * 90_000), "pad": "y" * 20_000},
+        HTTP_X_CSRFTOKEN=token,
+    )
+    assert large.status_code == 201
+    too_large = client.post(
+        "/api/v1/media/",
+        {"file": SimpleUploadedFile("c.mp4", b"x" * 100_001)},
+        HTTP_X_CSRFTOKEN=token,
+    )
+    assert too_large.status_code == 413
+    assert MediaAsset.objects.count() == 2
+
+
 def test_it_refuses_uploads_from_outside_the_press_service(api):
     response = api("health").post(
         "/api/v1/media/", {"file": SimpleUploadedFile("a.mp4", b"abc")}, format="multipart"
