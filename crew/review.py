@@ -7,6 +7,7 @@ the rules: who may comment, which timecodes make sense, who may resolve.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.db import transaction
@@ -39,7 +40,9 @@ def _check_timecodes(
     for value, field in ((timecode, "timecode"), (timecode_end, "timecode_end")):
         if value is None:
             continue
-        if value != value or value < 0:  # NaN or negative
+        if not math.isfinite(value):
+            raise KadrError(_("This is not a time in the cut."), field=field)
+        if value < 0:
             raise KadrError(_("A timecode cannot be below zero."), field=field)
         if duration is not None and value > duration + 0.001:
             raise KadrError(

@@ -287,11 +287,13 @@ def comment_add(request: HttpRequest, pk: int) -> HttpResponse:
     created: list[Comment] = []
 
     def write() -> None:
-        parent_id = request.POST.get("parent")
+        parent_id = request.POST.get("parent", "").strip()
         if parent_id:
-            parent = Comment.objects.filter(
-                pk=parent_id, version__request_id=version.request_id
-            ).first()
+            parent = (
+                Comment.objects.filter(pk=parent_id, version__request_id=version.request_id).first()
+                if parent_id.isdigit()
+                else None
+            )
             if parent is None:
                 raise KadrError(_("No such comment to reply to."), field="parent")
             created.append(review.reply(parent, by=request.user, text=request.POST.get("text", "")))

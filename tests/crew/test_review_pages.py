@@ -200,3 +200,13 @@ def test_it_saves_notification_opt_outs(login, users):
     assert ("cut_approved", "email") in off
     assert ("cut_approved", "in_app") not in off
     assert ("changes_requested", "email") not in off
+
+
+def test_it_answers_a_broken_reply_form_with_400(login, make_request):
+    _, version = _cut(make_request)
+
+    response = login("press").post(
+        reverse("crew:comment_add", kwargs={"pk": version.pk}), {"parent": "abc", "text": "?"}
+    )
+
+    assert response.status_code == 400
