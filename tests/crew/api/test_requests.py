@@ -212,3 +212,24 @@ def test_it_lists_newest_first(api, make_request):
     rows = api("press").get("/api/v1/requests/").json()["results"]
     assert [row["title"] for row in rows] == ["Друга", "Перша"]
     assert Status.SUBMITTED == rows[0]["status"]
+
+
+def test_the_lists_cost_the_same_queries_for_few_and_many(api, make_request):
+    client = api("press")
+    for n in range(2):
+        make_request("scheduled", title=f"Заявка {n}")
+    _count(client, "/api/v1/requests/")  # the caller's roles are looked up once and kept
+    few = (_count(client, "/api/v1/requests/"), _count(client, "/api/v1/shoots/"))
+    for n in range(2, 8):
+        make_request("scheduled", title=f"Заявка {n}")
+    many = (_count(client, "/api/v1/requests/"), _count(client, "/api/v1/shoots/"))
+    assert few == many
+
+
+def _count(client, path) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(path).status_code == 200
+    return len(ctx.captured_queries)
