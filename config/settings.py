@@ -195,6 +195,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(_queue_dir / "queue"),
         "data_folder_out": str(_queue_dir / "queue"),
         "processed_folder": str(_queue_dir / "processed"),
+        # kombu otherwise writes fanout exchange files into ./control
+        "control_folder": str(_queue_dir / "control"),
         "store_processed": False,
     }
 else:
