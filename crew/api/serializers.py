@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 
 from crew import permissions
@@ -400,6 +400,15 @@ class TokenSerializer(serializers.Serializer):
 class ErrorSerializer(serializers.Serializer):
     # 400 may instead carry DRF field errors, {"field": ["message", ...]} (the API contract).
     detail = serializers.CharField(required=False)
+
+
+# The answers every action may give besides success, for the schema.
+ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description="invalid input (or DRF field errors)"),
+    403: OpenApiResponse(ErrorSerializer, description="your role may not do this"),
+    404: OpenApiResponse(ErrorSerializer, description="not visible to you"),
+    409: OpenApiResponse(ErrorSerializer, description="not possible in the current state"),
+}
 
 
 class ClashSerializer(serializers.Serializer):

@@ -18,11 +18,13 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from crew import media, permissions, selectors, workflow
 from crew.api import filters
 from crew.api.serializers import (
+    ERRORS,
     ActionNoteSerializer,
     ErrorSerializer,
     FootageAttachedSerializer,
@@ -37,12 +39,6 @@ from crew.exceptions import Conflict, KadrError
 from crew.models import Assignment, Footage, Shoot
 from media_pipeline.models import MediaAsset
 
-ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="invalid input"),
-    403: OpenApiResponse(ErrorSerializer, description="your role may not do this"),
-    404: OpenApiResponse(ErrorSerializer, description="not visible to you"),
-    409: OpenApiResponse(ErrorSerializer, description="not possible in the current state"),
-}
 CLASH = OpenApiResponse(
     ScheduleConflictSerializer,
     description="wrong state, or a clash with another booking (details in `clashes`)",
@@ -138,21 +134,35 @@ class ShootDetail(APIView):
         return _shoot_response(request, pk)
 
 
+class ShootAction(APIView):
+    """POST a small body: one workflow call on the shoot; answers with the shoot."""
+
+    body: type[Serializer]
+
+    def act(self, shoot: Shoot, user: Any, data: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def post(self, request: Request, pk: int) -> Response:
+        shoot = selectors.access_shoot(request.user, pk)
+        body = self.body(data=request.data)
+        body.is_valid(raise_exception=True)
+        self.act(shoot, request.user, body.validated_data)
+        return _shoot_response(request, pk)
+
+
 @extend_schema(
     tags=["shoots"],
     summary="planned shoot → cancelled; a note is required (press head)",
     request=ActionNoteSerializer,
     responses={200: ShootSerializer, **ERRORS},
 )
-class ShootCancel(APIView):
+class ShootCancel(ShootAction):
     """Cancel a planned shoot; its request goes back to accepted if no shoot is left."""
 
-    def post(self, request: Request, pk: int) -> Response:
-        shoot = selectors.access_shoot(request.user, pk)
-        body = ActionNoteSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        workflow.cancel_shoot(shoot, by=request.user, note=body.validated_data["note"])
-        return _shoot_response(request, pk)
+    body = ActionNoteSerializer
+
+    def act(self, shoot: Shoot, user: Any, data: dict[str, Any]) -> None:
+        workflow.cancel_shoot(shoot, by=user, note=data["note"])
 
 
 @extend_schema(
@@ -161,15 +171,13 @@ class ShootCancel(APIView):
     request=ShootCompleteSerializer,
     responses={200: ShootSerializer, **ERRORS},
 )
-class ShootComplete(APIView):
+class ShootComplete(ShootAction):
     """Mark the shoot done, with what the crew wants to note about it."""
 
-    def post(self, request: Request, pk: int) -> Response:
-        shoot = selectors.access_shoot(request.user, pk)
-        body = ShootCompleteSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        workflow.complete_shoot(shoot, by=request.user, log=body.validated_data["notes"])
-        return _shoot_response(request, pk)
+    body = ShootCompleteSerializer
+
+    def act(self, shoot: Shoot, user: Any, data: dict[str, Any]) -> None:
+        workflow.complete_shoot(shoot, by=user, log=data["notes"])
 
 
 @extend_schema(

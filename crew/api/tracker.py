@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.urls import path
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.request import Request
@@ -24,22 +24,15 @@ from crew import permissions, selectors, workflow
 from crew.api import filters
 from crew.api.permissions import CanEditRequest
 from crew.api.serializers import (
+    ERRORS,
     ActionNoteSerializer,
     CampaignSerializer,
     ChannelSerializer,
     DepartmentSerializer,
-    ErrorSerializer,
     ShootRequestSerializer,
     StatusChangeSerializer,
 )
 from crew.models import Campaign, Channel, Department, ShootRequest
-
-ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="invalid input"),
-    403: OpenApiResponse(ErrorSerializer, description="your role may not do this"),
-    404: OpenApiResponse(ErrorSerializer, description="not visible to you"),
-    409: OpenApiResponse(ErrorSerializer, description="not possible in the current state"),
-}
 
 
 @extend_schema(tags=["tracker"])
