@@ -85,7 +85,14 @@ def link_for(kind: str, request_id: int, **extra: Any) -> str:
 
 def detail_for(kind: str, request: ShootRequest, **extra: Any) -> str:
     """The specific part of a notification: a decision's note, a comment, a shoot's time."""
-    if kind in (NotificationKind.CHANGES_REQUESTED, NotificationKind.CUT_APPROVED):
+    if kind in (
+        NotificationKind.CUT_AWAITS_REVIEW,
+        NotificationKind.CHANGES_REQUESTED,
+        NotificationKind.CUT_APPROVED,
+    ):
+        number = request.versions.filter(pk=extra.get("version_id") or 0).values_list(
+            "number", flat=True
+        )
         change = (
             StatusChange.objects.filter(
                 request=request,
@@ -95,7 +102,9 @@ def detail_for(kind: str, request: ShootRequest, **extra: Any) -> str:
             .order_by("-at", "-id")
             .first()
         )
-        return change.note if change else ""
+        note = change.note if change else ""
+        label = f"v{number[0]}" if number else ""
+        return f"{label}: {note}" if label and note else (label or note)
     if kind == NotificationKind.NEW_COMMENT and extra.get("comment_id"):
         comment = Comment.objects.filter(pk=extra["comment_id"]).first()
         return comment.text[:500] if comment else ""

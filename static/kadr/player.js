@@ -542,7 +542,11 @@
       var from = pair[0], to = pair[1];
       from.video.addEventListener("seeked", function () { follow(from, to); });
       from.video.addEventListener("play", function () { if (lock.checked && to.video.paused) to.video.play().catch(function () {}); });
-      from.video.addEventListener("pause", function () { if (lock.checked && !to.video.paused) to.video.pause(); });
+      from.video.addEventListener("pause", function () {
+        if (!lock.checked) return;
+        if (!to.video.paused) to.video.pause();
+        to.video.currentTime = from.video.currentTime;  // stop on the same frame
+      });
       from.video.addEventListener("ratechange", function () { if (lock.checked) to.video.playbackRate = from.video.playbackRate; });
     });
     // Drift correction while both play: the left cut leads.
@@ -559,6 +563,7 @@
     controls.querySelector("[data-sync=pause]").addEventListener("click", function () {
       a.video.pause();
       b.video.pause();
+      b.video.currentTime = a.video.currentTime;
     });
   }
 

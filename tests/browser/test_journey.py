@@ -248,6 +248,7 @@ def test_it_takes_a_request_from_the_department_to_publication(browser, story):
     press.go("/")
     assert int(press.page.locator(".bell .count").inner_text()) >= 1
     press.go("/notifications/")
+    press.shot("notifications.png")
     press.page.locator(".notification.kind-cut_awaits_review.unread a").first.click()
     press.page.wait_for_url(re.compile(rf"/cuts/{v2.pk}/"))
     press.go(f"/requests/{request_pk}/compare/")

@@ -11,7 +11,7 @@ from crew import demo, workflow
 from crew.models import Status
 from media_pipeline import uploads
 from tests import factories
-from tests.browser.test_journey import CHROMIUM_ARGS, PASSWORD, SMALL, TIMEOUT_MS
+from tests.browser.test_journey import ARTIFACTS, CHROMIUM_ARGS, PASSWORD, SMALL, TIMEOUT_MS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -149,3 +149,9 @@ def test_it_keeps_two_cuts_in_step_on_the_compare_page(page):
     assert page.evaluate(
         "[...document.querySelectorAll('[data-player] video')].every(v => v.paused)"
     )
+    page.wait_for_function(
+        "(() => { const t = [...document.querySelectorAll('.kp-time')].map(e => e.textContent);"
+        " return t[0] === t[1]; })()"
+    )
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)

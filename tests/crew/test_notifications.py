@@ -49,6 +49,7 @@ def test_it_tells_the_press_head_a_cut_awaits_review(
     assert note.request == request
     assert note.actor == users["editor"]
     assert note.url == f"/cuts/{version.pk}/"
+    assert note.text == "v1"
     assert NotificationKind.CUT_AWAITS_REVIEW not in _kinds(users["editor"])  # not the actor
     assert NotificationKind.CUT_AWAITS_REVIEW not in _kinds(users["health"])
 
@@ -65,7 +66,7 @@ def test_it_tells_the_editor_and_crew_about_requested_changes_with_the_note(
 
     for name in ("editor", "operator"):
         note = Notification.objects.get(user=users[name], kind=NotificationKind.CHANGES_REQUESTED)
-        assert note.text == "Прибрати музику"
+        assert note.text == "v1: Прибрати музику"
     assert not Notification.objects.filter(user=users["health"]).exclude(
         kind=NotificationKind.REQUEST_SCHEDULED
     )
