@@ -132,7 +132,7 @@ def transcode_argv(source: Path, plan: Plan) -> list[str]:
     """
     stream = ffmpeg_python.input(_input_url(source), **INPUT_GUARD)
     outputs = []
-    audio = _audio_chain(stream["a:0"], plan) if plan.has_audio else None
+    audio = _audio_chain(stream[plan.audio_stream], plan) if plan.has_audio else None
     if plan.audio_only:
         assert audio is not None
         outputs.append(
@@ -148,7 +148,7 @@ def transcode_argv(source: Path, plan: Plan) -> list[str]:
         )
         return _compile(outputs)
 
-    video = stream["v:0"]
+    video = stream[plan.video_stream]
     if plan.deinterlace:
         video = video.filter("bwdif", mode="send_frame", parity="auto", deint="interlaced")
     if plan.fps:
@@ -159,7 +159,7 @@ def transcode_argv(source: Path, plan: Plan) -> list[str]:
     for index, rung in enumerate(plan.rungs):
         encoded.append(
             split[index]
-            .filter("scale", rung.width, rung.height, flags="bicubic")
+            .filter("scale", rung.width, rung.height, flags=plan.scaler)
             .filter("setsar", 1)
             .filter("format", "yuv420p")
         )
@@ -203,7 +203,7 @@ def transcode_argv(source: Path, plan: Plan) -> list[str]:
         picked = (
             split[branch]
             .filter("fps", fps=s.rate)
-            .filter("scale", s.width, s.height)
+            .filter("scale", s.width, s.height, flags=plan.scaler)
             .filter("thumbnail", n=s.batch)
         )
         outputs.append(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,9 @@ from media_pipeline import thumbnails
 from media_pipeline.probe import ProbeResult
 
 MAX_FPS = 60.0
+# Quick proxies scale with the area filter: about a third of bicubic's cost when
+# shrinking 1080p, and no sharper picture is wanted from a veryfast encode anyway.
+FAST_PRESETS = {"ultrafast", "superfast", "veryfast", "faster", "fast"}
 AUDIO_ONLY_KBPS = 128
 
 
@@ -71,7 +74,9 @@ class Plan:
     storyboard: thumbnails.StoryboardPlan | None = None
     poster: bool = False
     thumbnails: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
+    scaler: str = "bicubic"
+    video_stream: str = "v:0"  # ffmpeg's stream specifier within the input
+    audio_stream: str = "a:0"
 
     @property
     def audio_bitrates(self) -> list[int]:
@@ -155,6 +160,7 @@ def plan_for(probe: ProbeResult, purpose: str) -> Plan:
         "has_audio": probe.has_audio,
         "segment_seconds": segment,
         "loudness": float(settings.KADR_LOUDNESS_LUFS),
+        "audio_stream": probe.audio_stream or "a:0",
     }
     if not probe.is_video:
         return Plan(rungs=[], hls=False, audio_only=True, **common)
@@ -172,6 +178,10 @@ def plan_for(probe: ProbeResult, purpose: str) -> Plan:
         gop=max(1, round(rate * segment)),
         poster=poster,
         thumbnails=count,
+        video_stream=probe.video_stream or "v:0",
+        scaler=str(
+            config.get("scaler") or ("area" if common["preset"] in FAST_PRESETS else "bicubic")
+        ),
         stills=thumbnails.stills_plan(probe.duration, rate, count, poster, top.width, top.height),
         storyboard=(
             thumbnails.storyboard_plan(probe.duration, probe.width, probe.height)

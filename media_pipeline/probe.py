@@ -48,6 +48,9 @@ class ProbeResult:
     high_bit_depth: bool = False
     variable_frame_rate: bool = False
     size: int = 0
+    # Which streams to use, by ffmpeg's stream index ("" for none): never cover art.
+    video_stream: str = ""
+    audio_stream: str = ""
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -57,7 +60,8 @@ class ProbeResult:
     def model_fields(self) -> dict[str, Any]:
         """The MediaAsset probe fields this result fills."""
         values = asdict(self)
-        values.pop("size")
+        for internal in ("size", "video_stream", "audio_stream"):
+            values.pop(internal)
         values["probe"] = values.pop("raw")
         return values
 
@@ -190,6 +194,7 @@ def parse(
         "duration": round(duration, 3),
         "audio_codec": audio.get("codec_name", "") if audio else "",
         "has_audio": audio is not None,
+        "audio_stream": str(audio.get("index", "a:0")) if audio else "",
         "size": size,
         "raw": data,
     }
@@ -211,6 +216,7 @@ def parse(
     return ProbeResult(
         kind="video",
         video_codec=str(video.get("codec_name", "")),
+        video_stream=str(video.get("index", "v:0")),
         width=width,
         height=height,
         frame_rate=round(frame_rate, 3),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import uuid
 from datetime import timedelta
 
 from celery import shared_task
@@ -54,7 +55,7 @@ def enqueue(asset_id: str, purpose: str) -> None:
     except (KombuOperationalError, OSError) as exc:
         log.warning("broker unreachable, %s %s left for the sweeper: %r", asset_id, purpose, exc)
         ProcessingJob.objects.filter(
-            asset_id=asset_id, purpose=purpose, status=AssetStatus.UPLOADED
+            asset_id=uuid.UUID(str(asset_id)), purpose=purpose, status=AssetStatus.UPLOADED
         ).update(queued_at=None)
 
 

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-# The thumbnail filter holds one batch of frames in memory: keep batches small.
-MAX_BATCH = 30
+# The thumbnail filter holds one batch of frames in memory, and every sampled frame
+# is scaled: a dozen frames per candidate is plenty to find a typical one.
+MAX_BATCH = 12
 POSTER_CANDIDATES = 3
 STILL_SHORT_SIDE = 720
 TILE_LONG_SIDE = 160

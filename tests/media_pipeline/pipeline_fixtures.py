@@ -8,9 +8,7 @@ is exercised for real, without upscaling.
 from __future__ import annotations
 
 import hashlib
-import json
 import struct
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +16,7 @@ import pytest
 
 from media_pipeline import storage
 from media_pipeline.models import MediaAsset
+from tests.conftest import ffprobe_json
 
 SMALL_RUNGS = {
     "r288": {"short_side": 288, "video_kbps": 900, "audio_kbps": 128},
@@ -93,26 +92,8 @@ def output_files(asset: MediaAsset) -> list[str]:
     return [k for k in stored_files(asset.prefix) if not k.endswith("/original")]
 
 
-def probe(path: Path) -> dict[str, Any]:
-    out = subprocess.run(
-        [
-            "ffprobe",
-            "-v",
-            "error",
-            "-print_format",
-            "json",
-            "-show_format",
-            "-show_streams",
-            str(path),
-        ],
-        capture_output=True,
-        check=True,
-    ).stdout
-    return json.loads(out)
-
-
 def streams(path: Path, kind: str) -> list[dict[str, Any]]:
-    return [s for s in probe(path)["streams"] if s["codec_type"] == kind]
+    return [s for s in ffprobe_json(path)["streams"] if s["codec_type"] == kind]
 
 
 def top_level_boxes(path: Path) -> list[str]:

@@ -144,3 +144,15 @@ def test_an_audio_only_source_gets_one_audio_file() -> None:
 def test_the_admin_sees_a_readable_copy_of_the_command() -> None:
     line = ffmpeg.command_line(["ffmpeg", "-i", "file:/a b", "-filter_complex", "[0]x[s]"])
     assert line == "ffmpeg -i 'file:/a b' -filter_complex '[0]x[s]'"
+
+
+def test_it_uses_the_streams_the_probe_chose_never_cover_art() -> None:
+    graph = filter_graph(ffmpeg.transcode_argv(SOURCE, plan(video_stream="2", audio_stream="0")))
+    assert "[0:2]" in graph and "[0:0]" in graph and "[0:v:0]" not in graph
+
+
+def test_quick_proxies_use_the_cheaper_area_scaler_and_publishing_bicubic() -> None:
+    assert "scale=852:480:flags=area" in filter_graph(
+        ffmpeg.transcode_argv(SOURCE, plan("footage"))
+    )
+    assert "scale=852:480:flags=bicubic" in filter_graph(ffmpeg.transcode_argv(SOURCE, plan()))
