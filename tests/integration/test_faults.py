@@ -133,9 +133,11 @@ def broker(url: str) -> Iterator[None]:
     from config.celery import app
 
     def reset() -> None:
-        if app._pool is not None:
-            app._pool.force_close_all()
-            app._pool = None
+        from kombu import pools
+
+        # Celery caches connection and producer pools per app and, in kombu, per broker.
+        pools.reset()
+        app._pool = None
         app.amqp._producer_pool = None
 
     # Celery prefers the CELERY_BROKER_URL environment variable over its configuration.
