@@ -145,9 +145,10 @@ def main() -> int:
         headers = {"Authorization": f"Token {token}"}
 
         # Warm the worker up (imports, URL resolver) so the timing is the upload's own.
-        conn.request(
-            "GET", "/api/v1/media/uploads/00000000-0000-0000-0000-000000000000/", headers=headers
-        )
+        warm = json.dumps({"filename": "warm-up", "size": 1, "purpose": "footage"})
+        conn.request("POST", "/api/v1/media/uploads/", warm, {**headers, "Content-Type": "application/json"})  # fmt: skip
+        warm_id = json.loads(conn.getresponse().read())["id"]
+        conn.request("DELETE", f"/api/v1/media/uploads/{warm_id}/", headers=headers)
         conn.getresponse().read()
         started = time.perf_counter()
         body = json.dumps({"filename": "bench.bin", "size": size, "purpose": "footage"})
