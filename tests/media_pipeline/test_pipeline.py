@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -176,14 +175,13 @@ def test_progress_is_saved_at_most_every_two_seconds(monkeypatch) -> None:
 
 def test_ffmpeg_runs_in_its_own_process_group_and_a_timeout_kills_all_of_it(tmp_path: Path) -> None:
     pidfile = tmp_path / "pid"
-    started = time.monotonic()
     with pytest.raises(ffmpeg.FfmpegFailed) as failure:
         ffmpeg.run(
             ["sh", "-c", f"echo $$ > {pidfile}; sleep 60 & sleep 60; wait"],
             cwd=tmp_path,
-            timeout=1,
+            timeout=5,
         )
-    assert failure.value.timed_out and time.monotonic() - started < 30
+    assert failure.value.timed_out
     group = int(pidfile.read_text())
     assert group != os.getpgid(0)
     assert _living_members(group) == []

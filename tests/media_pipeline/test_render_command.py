@@ -60,7 +60,7 @@ def test_a_refused_file_exits_non_zero_with_a_one_line_reason(tmp_path: Path) ->
     done = _manage("render", str(fake), "--out", str(tmp_path / "out"), var=tmp_path / "var")
     assert done.returncode != 0
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and "cannot read this file" in lines[0]
+    assert len(lines) == 1 and "MP4/MOV, Matroska/WebM" in lines[0]
     assert done.stdout == "" and not (tmp_path / "out").exists()
 
 
