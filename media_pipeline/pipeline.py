@@ -417,12 +417,14 @@ def _run(job: ProcessingJob, scratch: Path) -> None:
             job, stage="encoding", ffmpeg_command=ffmpeg.command_line(argv)
         ),
     )
-    old_prefix, generation = job.output_prefix, job.generation + 1
+    # A generation per attempt: a worker whose lease expired while it was still busy
+    # can never overwrite or delete the files of the attempt that replaced it.
+    old_prefix, generation = job.output_prefix, job.generation + job.attempts
     prefix = f"{asset.prefix}/{job.purpose}/{generation}"
     _save(job, stage="uploading", progress=ENCODE_SHARE)
     upload_started = time.monotonic()
     try:
-        get_storage().delete_prefix(prefix)  # leftovers of an attempt that died mid-upload
+        get_storage().delete_prefix(prefix)  # leftovers of an earlier run with this number
         _upload(rendered, prefix, job.purpose)
     except StorageError:
         _delete_quietly(prefix)
@@ -432,8 +434,13 @@ def _run(job: ProcessingJob, scratch: Path) -> None:
     if not _swap(job, rendered, prefix, generation):
         _delete_quietly(prefix)
         return
-    if old_prefix and old_prefix != prefix:
-        transaction.on_commit(lambda: _delete_quietly(old_prefix))
+    # The set it replaced, and whatever attempts that died before this one left.
+    stale = [old_prefix] if old_prefix else []
+    stale += [
+        f"{asset.prefix}/{job.purpose}/{n}"
+        for n in range(generation - job.attempts + 1, generation)
+    ]
+    transaction.on_commit(lambda: [_delete_quietly(p) for p in stale if p != prefix])
 
 
 def process(asset_id: str, purpose: str) -> None:

@@ -76,8 +76,11 @@ def test_a_storage_error_is_retried_and_then_succeeds(clips, monkeypatch, small_
     asset.refresh_from_db()
     job = ProcessingJob.objects.get(asset=asset)
     assert asset.status == AssetStatus.READY and job.error == ""
-    assert job.attempts == 2
-    assert all(k.startswith(f"media/{asset.pk}/review/1/") for k in output_files(asset))
+    assert job.attempts == 2 and job.generation == 2
+    # The first attempt's partial upload is gone; one complete set remains.
+    assert output_files(asset) and all(
+        k.startswith(f"media/{asset.pk}/review/2/") for k in output_files(asset)
+    )
 
 
 @pytest.mark.slow
@@ -196,3 +199,36 @@ def test_cleaning_abandoned_uploads_calls_the_uploads_module(monkeypatch) -> Non
 def test_cleaning_abandoned_uploads_tolerates_no_uploads_module(monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "media_pipeline.uploads", None)
     assert tasks.clean_abandoned_uploads() == 0
+
+
+@pytest.mark.slow
+def test_a_worker_that_lost_its_lease_never_touches_its_replacements_outputs(
+    clips, monkeypatch, small_ladder
+) -> None:
+    from media_pipeline import pipeline
+    from tests.media_pipeline.pipeline_fixtures import media_root
+
+    asset = stored_asset(clips("landscape"))
+    real_upload = pipeline._upload
+    calls = []
+
+    def slow_upload(rendered, prefix, purpose):  # type: ignore[no-untyped-def]
+        calls.append(prefix)
+        keys = real_upload(rendered, prefix, purpose)
+        if len(calls) == 1:
+            # Worker A stalls past its lease; the sweeper hands the job to worker B.
+            ProcessingJob.objects.filter(asset=asset).update(
+                lease_until=timezone.now() - timedelta(seconds=1)
+            )
+            pipeline.process(str(asset.pk), "review")
+        return keys
+
+    monkeypatch.setattr(pipeline, "_upload", slow_upload)
+    pipeline.process(str(asset.pk), "review")  # worker A
+    job = ProcessingJob.objects.get(asset=asset)
+    assert job.status == AssetStatus.READY and job.attempts == 2
+    assert len(set(calls)) == 2, "each attempt writes its own generation"
+    assert job.output_prefix == calls[1]
+    assert all((media_root() / r.key).is_file() for r in job.renditions.all())
+    assert (media_root() / job.hls_key).is_file()
+    assert all(k.startswith(job.output_prefix + "/") for k in output_files(asset))
