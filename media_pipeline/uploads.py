@@ -31,7 +31,7 @@ from typing import Any, Protocol
 from celery import shared_task
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import Http404, UnreadablePostError
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -109,7 +109,6 @@ def create(
     target: dict[str, Any] | None = None,
     sha256: str = "",
     content_type: str = "",
-    mode: str | None = None,
 ) -> Upload:
     """Open an upload; nothing is stored yet. Too large → 413, bad target → the hook's error."""
     require_size(size)
@@ -120,11 +119,9 @@ def create(
     target = dict(target or {})
     check_target(user, purpose, target)
     backend = storage.get_storage()
-    direct = backend.supports_direct_upload
-    if mode == S3 and not direct:
-        raise UploadProblem(400, _("Direct uploads need S3 storage."), field="mode")
-    # Storing a chunked upload into S3 would happen inside a request; use parts there.
-    use_s3 = direct
+    # With S3 the browser sends parts straight to the bucket: chunks would have to be
+    # copied into the bucket inside a request at the end.
+    use_s3 = backend.supports_direct_upload
     upload = Upload(
         user=user,
         filename=filename[:500],
@@ -326,10 +323,17 @@ def complete(upload: Upload) -> Completion:
     if upload.status != UploadStatus.ACTIVE:
         raise conflict(upload, _("This upload was cancelled."))
     asset_id = uuid.UUID(upload.storage_key.split("/")[1])
-    if mode_of(upload) == CHUNKS:
-        asset = _complete_local(upload, asset_id)
-    else:
-        asset = _complete_s3(upload, asset_id)
+    try:
+        if mode_of(upload) == CHUNKS:
+            asset = _complete_local(upload, asset_id)
+        else:
+            asset = _complete_s3(upload, asset_id)
+    except (IntegrityError, storage.StorageError):
+        # A concurrent completion (a retried request) may have won meanwhile.
+        upload.refresh_from_db()
+        if upload.status != UploadStatus.COMPLETE:
+            raise
+        asset = None
     if asset is None:  # another request completed it first
         upload.refresh_from_db()
         return Completion(upload, upload.asset, dict(upload.target.get("result", {})))
