@@ -1,7 +1,7 @@
 """Runs one purpose's job for one asset: probe, one ffmpeg process, store, swap in.
 
-`render_file` is the same encode on a local file with no database (the `render`
-command). `process` wraps it in the job's life: a lease and an attempt counter in
+`render_file` (encode.py) is the same encode on a local file with no database (the
+`render` command). `process` wraps it in the job's life: a lease and an attempt counter in
 the database, progress saved every couple of seconds, outputs uploaded under a
 new generation and swapped in with one UPDATE, the old generation deleted after.
 """
@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import logging
 import shutil
-import tempfile
 import time
 import traceback
-from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -24,7 +22,16 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from media_pipeline import ffmpeg, ladder, probe, thumbnails
+from media_pipeline import ffmpeg, ladder, probe
+from media_pipeline.encode import (  # noqa: F401 (render_file is the pipeline's no-database path)
+    MASTER,
+    PurposeRefused,
+    Rendered,
+    encode,
+    render_file,
+    scratch_dir,
+    timeout_for,
+)
 from media_pipeline.models import AssetStatus, MediaAsset, ProcessingJob, Rendition
 from media_pipeline.storage import StorageError, get_storage
 
@@ -40,190 +47,10 @@ CONTENT_TYPES = {
     ".jpg": "image/jpeg",
     ".vtt": "text/vtt",
 }
-MASTER = "master.m3u8"
-
-
-class PurposeRefused(Exception):
-    """The file is fine, but not for this purpose (an audio-only cut)."""
 
 
 class MissingOriginal(Exception):
     pass
-
-
-@dataclass
-class Rendered:
-    """What one encode left in its folder, described for storage and for people."""
-
-    folder: Path
-    probe: probe.ProbeResult
-    plan: ladder.Plan
-    argv: list[str]
-    log: str = ""
-    renditions: list[dict[str, Any]] = field(default_factory=list)
-    hls: str = ""
-    poster: str = ""
-    thumbnails: list[str] = field(default_factory=list)
-    storyboard: str = ""
-    storyboard_vtt: str = ""
-    timings: dict[str, float] = field(default_factory=dict)
-
-    def summary(self, base: Path | None = None) -> dict[str, Any]:
-        def where(name: str) -> str:
-            return str((base or self.folder) / name) if name else ""
-
-        return {
-            "purpose": self.plan.purpose,
-            "kind": self.probe.kind,
-            "duration": self.probe.duration,
-            "width": self.probe.width,
-            "height": self.probe.height,
-            "renditions": [
-                {**{k: v for k, v in r.items() if k != "file"}, "path": where(r["file"])}
-                for r in self.renditions
-            ],
-            "hls_master": where(self.hls),
-            "poster": where(self.poster),
-            "thumbnails": [where(n) for n in self.thumbnails],
-            "storyboard": where(self.storyboard),
-            "storyboard_vtt": where(self.storyboard_vtt),
-            "timings": self.timings,
-            "command": self.argv,
-        }
-
-
-def timeout_for(plan: ladder.Plan) -> float:
-    """Generous, but bounded: scaled by the duration and the work per second."""
-    factor = float(getattr(settings, "KADR_FFMPEG_TIMEOUT_FACTOR", 20))
-    return 120 + plan.duration * factor * max(1, len(plan.rungs)) / 2
-
-
-def _describe_outputs(rendered: Rendered) -> None:
-    plan, folder = rendered.plan, rendered.folder
-    if plan.audio_only:
-        path = folder / "audio.m4a"
-        rendered.renditions.append(
-            {
-                "name": "audio",
-                "width": 0,
-                "height": 0,
-                "video_bitrate": 0,
-                "audio_bitrate": plan.audio_bitrates[0] * 1000,
-                "size": path.stat().st_size,
-                "file": path.name,
-            }
-        )
-        return
-    variants = []
-    for rung in plan.rungs:
-        path = folder / rung.mp4
-        data = probe.read_streams(path)
-        video = next(s for s in data["streams"] if s.get("codec_type") == "video")
-        audio = next((s for s in data["streams"] if s.get("codec_type") == "audio"), None)
-        rendered.renditions.append(
-            {
-                "name": rung.name,
-                "width": int(video["width"]),
-                "height": int(video["height"]),
-                "video_bitrate": int(video.get("bit_rate") or 0),
-                "audio_bitrate": int(audio.get("bit_rate") or 0) if audio else 0,
-                "size": path.stat().st_size,
-                "file": path.name,
-            }
-        )
-        if plan.hls:
-            peak, average = ladder.variant_bandwidth(folder / rung.playlist)
-            variants.append(
-                {
-                    "playlist": rung.playlist,
-                    "width": int(video["width"]),
-                    "height": int(video["height"]),
-                    "bandwidth": peak,
-                    "average": average,
-                    "codecs": ladder.codecs_string(video, audio is not None),
-                    "frame_rate": probe._rate(video.get("avg_frame_rate")),
-                }
-            )
-    if variants:
-        (folder / MASTER).write_text(ladder.master_playlist(variants), encoding="utf-8")
-        rendered.hls = MASTER
-    found = thumbnails.candidates(folder)
-    if plan.poster:
-        best = thumbnails.choose_poster(found)
-        if best is not None:
-            shutil.copyfile(best, folder / thumbnails.POSTER)
-            rendered.poster = thumbnails.POSTER
-    if plan.thumbnails:
-        rendered.thumbnails = [p.name for p in found]
-    else:
-        for path in found:
-            path.unlink()
-    if plan.storyboard and (folder / thumbnails.SPRITE).is_file():
-        vtt = thumbnails.storyboard_vtt(plan.storyboard, plan.duration)
-        (folder / thumbnails.SPRITE_VTT).write_text(vtt, encoding="utf-8")
-        rendered.storyboard = thumbnails.SPRITE
-        rendered.storyboard_vtt = thumbnails.SPRITE_VTT
-
-
-def encode(
-    source: Path,
-    folder: Path,
-    purpose: str,
-    *,
-    probed: probe.ProbeResult | None = None,
-    on_progress: Any = None,
-    on_command: Any = None,
-) -> Rendered:
-    """Probe (unless given) and encode `source` for `purpose` into the empty `folder`."""
-    started = time.monotonic()
-    result = probed or probe.probe(source)
-    reason = probe.refusal_for_purpose(result, purpose)
-    if reason:
-        raise PurposeRefused(reason)
-    plan = ladder.plan_for(result, purpose)
-    argv = ffmpeg.transcode_argv(source, plan)
-    if on_command:
-        on_command(argv)
-    probed_at = time.monotonic()
-    run = ffmpeg.run(argv, cwd=folder, timeout=timeout_for(plan), on_progress=on_progress)
-    rendered = Rendered(folder=folder, probe=result, plan=plan, argv=argv, log=run.log)
-    _describe_outputs(rendered)
-    rendered.timings = {
-        "probe": round(probed_at - started, 3),
-        "encode": round(run.seconds, 3),
-        "finish": round(time.monotonic() - probed_at - run.seconds, 3),
-        "cpu_seconds": round(run.cpu_seconds, 3),
-    }
-    return rendered
-
-
-def _scratch() -> Path:
-    root = Path(settings.KADR_SCRATCH_DIR)
-    root.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix="kadr-", dir=root))
-
-
-def render_file(path: Path, out_dir: Path, purpose: str) -> dict[str, Any]:
-    """The whole pipeline on a local file, no database; returns a JSON-able summary.
-
-    Raises ProbeRefused / PurposeRefused / FfmpegFailed with a human reason; nothing
-    is written to out_dir unless the encode succeeded.
-    """
-    ladder.purpose_settings(purpose)
-    scratch = _scratch()
-    try:
-        # ffmpeg sees a generated name, never the user's.
-        source = scratch / "source"
-        source.symlink_to(Path(path).resolve())
-        work = scratch / "out"
-        work.mkdir()
-        rendered = encode(source, work, purpose)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for item in work.iterdir():
-            shutil.move(str(item), out_dir / item.name)
-        return rendered.summary(base=out_dir.resolve())
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
 
 
 # --- the job's life in the database --------------------------------------------------------
@@ -440,7 +267,13 @@ def _run(job: ProcessingJob, scratch: Path) -> None:
         f"{asset.prefix}/{job.purpose}/{n}"
         for n in range(generation - job.attempts + 1, generation)
     ]
-    transaction.on_commit(lambda: [_delete_quietly(p) for p in stale if p != prefix])
+
+    def delete_stale() -> None:
+        for old in stale:
+            if old != prefix:
+                _delete_quietly(old)
+
+    transaction.on_commit(delete_stale)
 
 
 def process(asset_id: str, purpose: str) -> None:
@@ -456,7 +289,7 @@ def process(asset_id: str, purpose: str) -> None:
             % {"count": job.attempts - 1, "error": job.error or _("the worker stopped")},
         )
         return
-    scratch = _scratch()
+    scratch = scratch_dir()
     try:
         _run(job, scratch)
     except probe.ProbeRefused as exc:
