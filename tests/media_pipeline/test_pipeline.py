@@ -199,3 +199,28 @@ def _living_members(group: int) -> list[int]:
         if pgrp == group and state != "Z":
             living.append(int(stat.parent.name))
     return living
+
+
+@pytest.mark.django_db
+def test_an_original_without_a_local_path_is_downloaded_to_scratch_first(
+    clips, monkeypatch, small_ladder
+) -> None:
+    from media_pipeline.storage import LocalStorage
+
+    asset = stored_asset(clips("landscape"), purpose="footage")
+    downloads = []
+    real_download = LocalStorage.download_to
+
+    def download_to(self, key, path):  # type: ignore[no-untyped-def]
+        downloads.append((key, path))
+        return real_download(self, key, path)
+
+    # As with S3: no path ffmpeg could read directly.
+    monkeypatch.setattr(LocalStorage, "local_path", lambda self, key: None)
+    monkeypatch.setattr(LocalStorage, "download_to", download_to)
+    tasks.process_asset.delay(str(asset.pk), "footage")
+    job = ProcessingJob.objects.get(asset=asset)
+    assert job.status == AssetStatus.READY
+    assert downloads and downloads[0][0] == asset.original_key
+    assert f"file:{downloads[0][1]}" in job.ffmpeg_command
+    assert not downloads[0][1].exists(), "the scratch copy is removed"
