@@ -224,3 +224,30 @@ def test_an_original_without_a_local_path_is_downloaded_to_scratch_first(
     assert downloads and downloads[0][0] == asset.original_key
     assert f"file:{downloads[0][1]}" in job.ffmpeg_command
     assert not downloads[0][1].exists(), "the scratch copy is removed"
+
+
+def _mean_luma(image: Path) -> float:
+    import subprocess
+
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-f", "lavfi", f"movie={image},signalstats",
+         "-show_entries", "frame_tags=lavfi.signalstats.YAVG", "-of", "csv=p=0"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return float(out.split()[0])
+
+
+def test_the_poster_is_not_the_black_opening(tmp_path: Path, small_ladder) -> None:
+    import subprocess
+
+    clip = tmp_path / "fade-in.mp4"
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi",
+         "-i", "color=black:size=320x180:rate=25:duration=1.2", "-f", "lavfi",
+         "-i", "testsrc2=size=320x180:rate=25:duration=0.8",
+         "-filter_complex", "[0][1]concat=n=2:v=1", "-c:v", "libx264", "-preset", "ultrafast",
+         str(clip)],
+        check=True,
+    )  # fmt: skip
+    summary = pipeline.render_file(clip, tmp_path / "out", "footage")
+    assert _mean_luma(Path(summary["poster"])) > 40
