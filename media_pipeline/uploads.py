@@ -43,7 +43,7 @@ from media_pipeline.models import AssetStatus, MediaAsset, Purpose, Upload, Uplo
 log = logging.getLogger(__name__)
 
 CHUNKS, S3 = "chunks", "s3"
-BLOCK = 4 * 1024 * 1024
+BLOCK = 1024 * 1024
 MIN_PART = 5 * 1024 * 1024  # S3's smallest part but the last
 MAX_PARTS = 10_000
 MAX_RUNNING_HASHES = 512
