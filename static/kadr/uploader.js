@@ -84,7 +84,15 @@
       row.el.classList.add("is-interrupted");
       row.el.dataset.fingerprint = fp;
       row.status.textContent = self.t("reselect");
-      row.buttons.hidden = true;
+      row.pause.hidden = true;
+      // Cancel here gives the interrupted upload up: the server deletes what it received.
+      row.cancel.addEventListener("click", function () {
+        forget(fp);
+        fetch(self.endpoint + entry.id + "/", {
+          method: "DELETE", credentials: "same-origin", headers: { "X-CSRFToken": self.csrf }
+        });
+        row.el.remove();
+      });
       fetch(self.endpoint + entry.id + "/", { credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (data) {
