@@ -108,3 +108,23 @@ def test_it_uses_the_public_base_url_when_set(settings):
     )
     settings.KADR_MEDIA_PUBLIC_BASE_URL = ""
     assert backend.public_url("media/a/publish/1/x.mp4").startswith("/m/")
+
+
+def test_it_resolves_a_playlists_relative_references_under_the_same_token(client, tmp_path):
+    backend = storage.get_storage()
+    folder = "media/h/review/1"
+    for name, text in {
+        "master.m3u8": "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n360p/index.m3u8\n",
+        "360p/index.m3u8": "#EXTM3U\n#EXTINF:4.0,\nseg0.ts\n#EXT-X-ENDLIST\n",
+        "360p/seg0.ts": "segment",
+    }.items():
+        source = tmp_path / name.replace("/", "_")
+        source.write_text(text)
+        backend.save_file(f"{folder}/{name}", source)
+    master = backend.url(f"{folder}/master.m3u8")
+    response = client.get(master)
+    assert response["Content-Type"] == "application/vnd.apple.mpegurl"
+    base = master.rsplit("/", 1)[0]
+    assert body(client.get(f"{base}/360p/index.m3u8")).startswith(b"#EXTM3U")
+    assert body(client.get(f"{base}/360p/seg0.ts")) == b"segment"
+    assert client.get(f"{base}/../original").status_code == 404
