@@ -272,16 +272,21 @@ def run(
     cwd: Path,
     timeout: float,
     on_progress: Callable[[float], None] | None = None,
+    stall: float | None = None,
 ) -> RunResult:
     """Run ffmpeg in its own process group; `on_progress(seconds_done)` from -progress.
 
-    A timeout, an exception in the caller (a revoke) or a crash kills the whole
-    group, so nothing is left behind.
+    Past `timeout`, or when ffmpeg reports no progress for `stall` seconds (a hung
+    decode), or when the caller is interrupted (a revoke), the whole group is
+    killed, so nothing is left behind.
     """
     log_path = cwd / ".ffmpeg.log"
     started = time.monotonic()
     before = os.times()
+    stall = stall or float(getattr(settings, "KADR_FFMPEG_STALL_SECONDS", 300))
     timed_out = threading.Event()
+    finished = threading.Event()
+    last_report = [started]
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
             argv,
@@ -292,16 +297,20 @@ def run(
             start_new_session=True,
         )
 
-        def expire() -> None:
-            timed_out.set()
-            _kill_group(process)
+        def watch() -> None:
+            while not finished.wait(min(1.0, stall / 4)):
+                now = time.monotonic()
+                if now - started > timeout or now - last_report[0] > stall:
+                    timed_out.set()
+                    _kill_group(process)
+                    return
 
-        timer = threading.Timer(timeout, expire)
-        timer.daemon = True
-        timer.start()
+        watchdog = threading.Thread(target=watch, daemon=True)
+        watchdog.start()
         try:
             assert process.stdout is not None
             for raw in process.stdout:
+                last_report[0] = time.monotonic()
                 key, _, value = raw.decode("ascii", "replace").strip().partition("=")
                 if key == "out_time_us" and on_progress and value.isdigit():
                     on_progress(int(value) / 1_000_000)
@@ -311,7 +320,8 @@ def run(
             process.wait()
             raise
         finally:
-            timer.cancel()
+            finished.set()
+            watchdog.join()
     log = log_path.read_text(encoding="utf-8", errors="replace")[-LOG_TAIL:]
     log_path.unlink(missing_ok=True)
     after = os.times()

@@ -298,7 +298,10 @@ def process(asset_id: str, purpose: str) -> None:
         _fail(job, str(exc))
     except ffmpeg.FfmpegFailed as exc:
         if exc.timed_out:
-            reason = _("Converting took longer than the time limit; the file may be damaged.")
+            reason = _(
+                "Converting stopped making progress or ran past its time limit; "
+                "the file may be damaged."
+            )
         else:
             reason = _("The file could not be converted; it may be damaged (%(detail)s).") % {
                 "detail": str(exc)

@@ -187,6 +187,17 @@ def test_ffmpeg_runs_in_its_own_process_group_and_a_timeout_kills_all_of_it(tmp_
     assert _living_members(group) == []
 
 
+def test_ffmpeg_that_stops_reporting_progress_is_killed(tmp_path: Path) -> None:
+    with pytest.raises(ffmpeg.FfmpegFailed) as failure:
+        ffmpeg.run(
+            ["sh", "-c", "echo out_time_us=1000000; exec sleep 600"],
+            cwd=tmp_path,
+            timeout=3600,
+            stall=2,
+        )
+    assert failure.value.timed_out
+
+
 def _living_members(group: int) -> list[int]:
     """Processes of the group still running (killed ones may linger as zombies)."""
     living = []
