@@ -7,7 +7,9 @@ pipeline.py); the tracker only asks for processing and reads the results.
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,14 +23,25 @@ HASH_CHUNK = 4 * 1024 * 1024
 def request_processing(asset: MediaAsset, purpose: str) -> ProcessingJob:
     """Create (or re-arm) the purpose's job and queue it once the transaction commits.
 
-    A job that is ready is kept as it is; reprocess() is for redoing one.
+    A job that is ready is kept as it is; reprocess() is for redoing one. Asking again
+    for a job already queued (and sent to the broker recently) sends nothing: a job whose
+    message was never sent, or was lost long ago, is sent again, as the sweeper would.
     """
     require_purpose(purpose)
     job, created = ProcessingJob.objects.get_or_create(asset=asset, purpose=purpose)
     if not created and job.status in (AssetStatus.READY, AssetStatus.PROCESSING):
         return job
+    if not created and _queued_recently(job):
+        return job
     _requeue(job, from_status=job.status)
     return job
+
+
+def _queued_recently(job: ProcessingJob) -> bool:
+    """Queued and sent within the lease time: its task is on its way (see tasks.sweep)."""
+    if job.status != AssetStatus.UPLOADED or job.queued_at is None:
+        return False
+    return job.queued_at >= timezone.now() - timedelta(seconds=settings.KADR_LEASE_SECONDS)
 
 
 def reprocess(asset: MediaAsset, purpose: str) -> ProcessingJob:
@@ -57,7 +70,10 @@ def require_purpose(purpose: str) -> None:
 
 def _requeue(job: ProcessingJob, *, from_status: str) -> None:
     """Back to the queue with a fresh attempt budget, once the transaction commits."""
-    moved = ProcessingJob.objects.filter(pk=job.pk, status=from_status).update(
+    # Compare-and-swap on the send time too, so two callers racing send it once.
+    moved = ProcessingJob.objects.filter(
+        pk=job.pk, status=from_status, queued_at=job.queued_at
+    ).update(
         status=AssetStatus.UPLOADED,
         queued_at=timezone.now(),
         error="",
