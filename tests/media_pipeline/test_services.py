@@ -47,7 +47,8 @@ def test_it_queues_again_a_job_whose_message_was_lost(
     with django_capture_on_commit_callbacks(execute=True):
         services.request_processing(asset, "review")
     assert sent == [(str(asset.pk), "review")] * 2
-    assert ProcessingJob.objects.get(asset=asset).queued_at > long_ago
+    queued_at = ProcessingJob.objects.get(asset=asset).queued_at
+    assert queued_at is not None and queued_at > long_ago
 
 
 def test_it_queues_again_a_job_the_broker_never_received(
