@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -55,7 +55,11 @@ def recipients(kind: str, request: ShootRequest, **extra: Any) -> QuerySet:
             active.filter(pk=request.requested_by_id) if request.requested_by_id else active.none()
         )
     if kind == NotificationKind.SHOOT_CHANGED:
-        return active.filter(assignments__shoot_id=int(extra.get("shoot_id") or 0))
+        # The crew on the shoot now, and anyone the change took off it.
+        removed = [int(i) for i in extra.get("removed_ids") or () if i]
+        return active.filter(
+            Q(assignments__shoot_id=int(extra.get("shoot_id") or 0)) | Q(pk__in=removed)
+        )
     if kind == NotificationKind.NEW_COMMENT:
         # The cut's uploader hears of remarks on it; a comment's author hears of replies.
         ids: set[Any] = set(

@@ -302,7 +302,10 @@ def reschedule(
     if location is not None:
         shoot.location = location
     shoot.save(update_fields=["starts_at", "ends_at", "location"])
+    removed_ids: list[int] = []
     if crew is not None:
+        kept = {m.user.pk for m in crew}
+        removed_ids = sorted(set(shoot.assignments.values_list("user_id", flat=True)) - kept)
         shoot.assignments.all().delete()
         Assignment.objects.bulk_create(
             [Assignment(shoot=shoot, user=m.user, role=m.role) for m in crew]
@@ -319,7 +322,13 @@ def reschedule(
         subject_id=shoot.pk,
         note=f"{text} {note}".strip(),
     )
-    _notify(NotificationKind.SHOOT_CHANGED, shoot.request, by, shoot_id=shoot.pk)
+    _notify(
+        NotificationKind.SHOOT_CHANGED,
+        shoot.request,
+        by,
+        shoot_id=shoot.pk,
+        removed_ids=removed_ids,
+    )
     return shoot
 
 

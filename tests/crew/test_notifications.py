@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 
+from crew import workflow
 from crew.models import Notification, NotificationKind, NotificationOptOut, Status
 
 
@@ -94,6 +97,27 @@ def test_it_tells_the_requester_when_scheduled_and_published(
     assert NotificationKind.REQUEST_SCHEDULED in kinds
     assert NotificationKind.REQUEST_PUBLISHED in kinds
     assert _kinds(users["education"]) == []
+
+
+def test_it_tells_a_person_taken_off_a_shoot_as_well_as_the_crew_left_on_it(
+    make_request, users, django_capture_on_commit_callbacks
+):
+    shoot = make_request(Status.SCHEDULED).shoots.get()
+    assert set(shoot.crew.all()) == {users["operator"], users["editor"]}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.reschedule(
+            shoot,
+            by=users["press"],
+            starts_at=shoot.starts_at + timedelta(hours=2),
+            ends_at=shoot.ends_at + timedelta(hours=2),
+            crew=[workflow.CrewMember(users["operator"], "operator")],
+        )
+
+    assert NotificationKind.SHOOT_CHANGED in _kinds(users["operator"])
+    assert NotificationKind.SHOOT_CHANGED in _kinds(users["editor"])  # taken off the shoot
+    assert NotificationKind.SHOOT_CHANGED not in _kinds(users["press"])  # the actor
+    assert _kinds(users["health"]) == []  # the requester is not on the crew
 
 
 def test_it_respects_an_in_app_opt_out(
