@@ -309,6 +309,9 @@ KADR_PURPOSES = {
 }
 # Who may see a media asset: a dotted path to `f(user, asset) -> bool` owned by the tracker.
 KADR_MEDIA_ACCESS = "crew.media.can_view_asset"
+# Told when a purpose's job fails for good: a dotted path to `f(asset, purpose, reason)`
+# owned by the tracker (it notifies the uploader; the pipeline never imports the tracker).
+KADR_MEDIA_FAILED_HOOK = "crew.media.on_media_failed"
 
 # --- Tracker --------------------------------------------------------------------------
 KADR_TRAVEL_BUFFER_MINUTES = envint("KADR_TRAVEL_BUFFER_MINUTES", 30)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -26,6 +27,44 @@ PUBLISH = Purpose.PUBLISH
 def start_processing(asset: MediaAsset, purpose: str) -> None:
     """Queue the purpose's job for the asset once the transaction commits."""
     services.request_processing(asset, purpose)
+
+
+def on_media_failed(asset: MediaAsset, purpose: str, reason: str) -> None:
+    """settings.KADR_MEDIA_FAILED_HOOK: a purpose's job failed for good.
+
+    Whoever added the file hears of it (a cut's editor, a clip's operator), and for a
+    cut the press head too; the request is found through the cut or the shoot. Sent
+    after commit, so a rolled-back failure tells nobody.
+    """
+    from crew import notifications
+    from crew.models import Footage, NotificationKind
+
+    calls: list[dict[str, Any]] = []
+    common = {"reason": reason, "purpose": purpose, "file_name": asset.original_name}
+    for version in Version.objects.filter(media=asset).only("pk", "request_id", "uploaded_by_id"):
+        calls.append(
+            {
+                "request_id": version.request_id,
+                "user_id": version.uploaded_by_id or asset.uploaded_by_id,
+                "version_id": version.pk,
+                **common,
+            }
+        )
+    for footage in Footage.objects.filter(media=asset).select_related("shoot"):
+        calls.append(
+            {
+                "request_id": footage.shoot.request_id,
+                "user_id": footage.added_by_id or asset.uploaded_by_id,
+                "shoot_id": footage.shoot_id,
+                **common,
+            }
+        )
+
+    def send() -> None:
+        for extra in calls:
+            notifications.notify(NotificationKind.MEDIA_FAILED, **extra)
+
+    transaction.on_commit(send)
 
 
 def require_cut_material(asset: MediaAsset) -> None:

@@ -70,7 +70,11 @@ def recipients(kind: str, request: ShootRequest, **extra: Any) -> QuerySet:
         ids.add(extra.get("parent_author_id"))
         return active.filter(pk__in=[i for i in ids if i])
     if kind == NotificationKind.MEDIA_FAILED:
-        return active.filter(pk=int(extra.get("user_id") or 0))
+        # The file's uploader; for a cut, the press head too (it was waiting to be seen).
+        who = Q(pk=int(extra.get("user_id") or 0))
+        if extra.get("version_id"):
+            who |= Q(groups__name=permissions.PRESS)
+        return active.filter(who)
     return active.none()
 
 
@@ -81,6 +85,11 @@ def link_for(kind: str, request_id: int, **extra: Any) -> str:
         url = reverse("crew:version", kwargs={"pk": version_id})
         comment_id = extra.get("comment_id")
         return f"{url}#comment-{comment_id}" if comment_id else url
+    if kind == NotificationKind.MEDIA_FAILED:
+        if version_id:
+            return reverse("crew:version", kwargs={"pk": version_id})
+        if extra.get("shoot_id"):
+            return reverse("crew:shoot", kwargs={"pk": extra["shoot_id"]}) + "#footage"
     try:
         return reverse("crew:request", kwargs={"pk": request_id})
     except NoReverseMatch:
@@ -112,6 +121,9 @@ def detail_for(kind: str, request: ShootRequest, **extra: Any) -> str:
     if kind == NotificationKind.NEW_COMMENT and extra.get("comment_id"):
         comment = Comment.objects.filter(pk=extra["comment_id"]).first()
         return comment.text[:500] if comment else ""
+    if kind == NotificationKind.MEDIA_FAILED:
+        name, reason = str(extra.get("file_name") or ""), str(extra.get("reason") or "")
+        return (f"{name}: {reason}" if name and reason else (name or reason))[:500]
     if kind in (NotificationKind.REQUEST_SCHEDULED, NotificationKind.SHOOT_CHANGED):
         shoot = Shoot.objects.filter(pk=extra.get("shoot_id") or 0).first()
         if shoot is not None:

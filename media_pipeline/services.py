@@ -7,15 +7,20 @@ pipeline.py); the tracker only asks for processing and reads the results.
 from __future__ import annotations
 
 import hashlib
+import logging
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from media_pipeline import storage
 from media_pipeline.models import AssetStatus, MediaAsset, ProcessingJob, Purpose
+
+log = logging.getLogger(__name__)
 
 HASH_CHUNK = 4 * 1024 * 1024
 
@@ -94,6 +99,24 @@ def _enqueue_on_commit(asset_id: object, purpose: str) -> None:
     from media_pipeline import tasks
 
     transaction.on_commit(lambda: tasks.enqueue(str(asset_id), purpose))
+
+
+def notify_failed(asset: MediaAsset | uuid.UUID | str, purpose: str, reason: str) -> None:
+    """Tell the tracker a purpose's job failed for good, through
+    settings.KADR_MEDIA_FAILED_HOOK (the pipeline never imports the tracker). `asset` is
+    the asset or its id. A hook that is missing or raises is logged, never raised: a
+    notification must not break the pipeline."""
+    try:
+        if not isinstance(asset, MediaAsset):
+            found = MediaAsset.objects.filter(pk=asset).first()
+            if found is None:
+                return
+            asset = found
+        hook = getattr(settings, "KADR_MEDIA_FAILED_HOOK", "")
+        if hook:
+            import_string(hook)(asset, purpose, reason)
+    except Exception:  # noqa: BLE001 — the failure is already recorded on the job
+        log.exception("the media-failed hook raised for %s (%s)", asset, purpose)
 
 
 def original_exists(asset: MediaAsset) -> bool:
