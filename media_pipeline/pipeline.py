@@ -22,7 +22,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from media_pipeline import ffmpeg, ladder, probe
+from media_pipeline import ffmpeg, ladder, probe, services
 from media_pipeline.encode import (  # noqa: F401 (render_file is the pipeline's no-database path)
     MASTER,
     PurposeRefused,
@@ -120,7 +120,7 @@ class _Progress:
 
 
 def _fail(job: ProcessingJob, reason: str, *, log_text: str = "", whole_file: bool = False) -> None:
-    ProcessingJob.objects.filter(pk=job.pk, attempts=job.attempts).update(
+    failed = ProcessingJob.objects.filter(pk=job.pk, attempts=job.attempts).update(
         status=AssetStatus.FAILED,
         error=reason,
         stage="",
@@ -136,6 +136,10 @@ def _fail(job: ProcessingJob, reason: str, *, log_text: str = "", whole_file: bo
         )
     else:
         _mirror(job, status=AssetStatus.FAILED, error=reason, stage="", progress=0)
+    if failed:
+        # Failed for good: the tracker tells the uploader (settings.KADR_MEDIA_FAILED_HOOK);
+        # notify_failed logs and swallows anything the hook raises.
+        services.notify_failed(job.asset_id, job.purpose, reason)
 
 
 def _source(asset: MediaAsset, scratch: Path) -> Path:

@@ -8,7 +8,9 @@ import pytest
 from crew import workflow
 from crew.models import Notification, NotificationKind, Status
 from media_pipeline import services
+from media_pipeline.models import AssetStatus
 from tests import factories
+from tests.media_pipeline.pipeline_fixtures import stored_asset
 
 pytestmark = pytest.mark.django_db
 
@@ -81,3 +83,22 @@ def test_it_never_breaks_the_pipeline_when_the_hook_fails(make_request, settings
 
     services.notify_failed(version.media, "review", REASON)  # does not raise
     services.notify_failed("00000000-0000-0000-0000-000000000000", "review", REASON)
+
+
+def test_it_tells_the_operator_when_the_pipeline_refuses_a_clip(
+    make_request, users, tmp_path, django_capture_on_commit_callbacks
+):
+    shoot = make_request(Status.SCHEDULED).shoots.get()
+    notes = tmp_path / "notes.mp4"
+    notes.write_text("Minutes of the meeting, not a video.\n" * 50)
+    asset = stored_asset(notes, purpose="footage", name="notes.mp4")
+
+    # Attaching queues the footage job after commit; Celery runs it eagerly here.
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.attach_footage(shoot, by=users["operator"], asset=asset)
+
+    asset.refresh_from_db()
+    assert asset.status == AssetStatus.FAILED
+    [note] = _notes(users["operator"])
+    assert note.text == f"notes.mp4: {asset.error}"
+    assert note.url == f"/shoots/{shoot.pk}/#footage"
