@@ -240,7 +240,8 @@ def test_it_retries_while_s3_is_unreachable_and_is_ready_once_it_is_back(
     s3_link.cut()
     # The renditions cannot be stored: the job waits to retry and is not ready.
     job = wait_until(
-        lambda: (j := job_of(asset_id)) and "Storage error" in j.error and j,
+        # Back in the queue with the storage error recorded (in the site's language).
+        lambda: (j := job_of(asset_id)) and j.error and j.status == "uploaded" and j,
         timeout=120,
         what="the storage error to be recorded",
         detail=lambda: f"{job_of(asset_id).__dict__}\n{live_worker.log()[-4000:]}",
