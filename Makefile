@@ -38,7 +38,7 @@ run: install
 	trap 'kill -TERM -$$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	echo; echo "Kadr is running at http://127.0.0.1:$(PORT)/  (API docs: /api/v1/docs/, admin: /admin/)"; \
 	echo "Demo logins (password '$(DEMO_PASSWORD)'): press (press head), operator, editor, journalist (crew), health, education (departments); admin: admin"; echo; \
-	$(PY) manage.py runserver 0.0.0.0:$(PORT)
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: install
 	$(VENV)/bin/pytest -m "not integration"

@@ -14,7 +14,7 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
 from crew.models import ShootRequest, ShootState, Status, StatusChange, VersionState
 
@@ -134,3 +134,21 @@ def priority_class(value: int | None) -> str:
     if value == ShootRequest.Priority.HIGH:
         return "prio-high"
     return ""
+
+
+# The pipeline stores its stage as a short code; people read it in their language.
+STAGE_LABELS = {
+    "queued": pgettext_lazy("pipeline stage", "queued"),
+    "probing": pgettext_lazy("pipeline stage", "checking the file"),
+    "encoding": pgettext_lazy("pipeline stage", "encoding"),
+    "uploading": pgettext_lazy("pipeline stage", "saving"),
+    "waiting to retry": pgettext_lazy("pipeline stage", "waiting to retry"),
+}
+
+
+@register.filter
+def stage_label(value: str | None) -> str:
+    """A pipeline stage code as words ("encoding" → "кодування")."""
+    if not value:
+        return ""
+    return str(STAGE_LABELS.get(value, value))

@@ -45,3 +45,16 @@ def test_it_renders_a_badge_with_escaped_text():
     assert "<script>" not in html
     html = Template("{% load kadr %}{% status_badge 'changes_requested' %}").render(Context())
     assert html == '<span class="badge status-changes_requested">changes requested</span>'
+
+
+def test_it_shows_pipeline_stages_in_words_of_the_interface_language():
+    from django.utils import translation
+
+    from crew.templatetags.kadr import stage_label
+
+    with translation.override("uk"):
+        assert stage_label("encoding") == "кодування"
+        assert stage_label("probing") == "перевірка файлу"
+    with translation.override("en"):
+        assert stage_label("probing") == "checking the file"
+    assert stage_label("") == ""
