@@ -7,7 +7,6 @@ attempt counter lives in the database, so a worker that dies mid-job counts too.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import uuid
 from datetime import timedelta
@@ -95,10 +94,6 @@ def sweep() -> int:
 @shared_task
 def clean_abandoned_uploads() -> int:
     """Remove uploads left unfinished for longer than KADR_UPLOAD_ABANDON_HOURS."""
-    try:
-        uploads = importlib.import_module("media_pipeline.uploads")
-    except ModuleNotFoundError as exc:
-        if exc.name != "media_pipeline.uploads":
-            raise
-        return 0
+    from media_pipeline import uploads
+
     return int(uploads.clean_abandoned() or 0)

@@ -42,7 +42,8 @@ TIMEOUT_MS = 60_000
 
 @pytest.fixture
 def browser(monkeypatch) -> Iterator:
-    playwright_api = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api as playwright_api
+
     # Playwright's sync API keeps an event loop in this thread; the test's own ORM
     # reads are still plain synchronous calls.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -24,7 +24,8 @@ RUNGS = {
 
 @pytest.fixture
 def page(monkeypatch, settings, live_server, tmp_path) -> Iterator:
-    playwright_api = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api as playwright_api
+
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     settings.KADR_RUNGS = RUNGS
     settings.KADR_PURPOSES = {"footage": SMALL, "review": TWO_RUNGS, "publish": SMALL}

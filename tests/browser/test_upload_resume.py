@@ -38,7 +38,8 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 @pytest.fixture
 def browser(monkeypatch) -> Iterator:
-    playwright_api = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api as playwright_api
+
     # Playwright's sync API runs an event loop in this thread; the test still reads the
     # database between steps, with the browser idle.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

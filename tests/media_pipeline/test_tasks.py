@@ -3,8 +3,6 @@ a sweeper for jobs whose worker vanished."""
 
 from __future__ import annotations
 
-import sys
-import types
 from datetime import timedelta
 
 import pytest
@@ -189,16 +187,21 @@ def test_request_processing_queues_the_job_once_the_transaction_commits(
     assert job.status == AssetStatus.UPLOADED and job.queued_at is not None
 
 
-def test_cleaning_abandoned_uploads_calls_the_uploads_module(monkeypatch) -> None:
-    fake = types.ModuleType("media_pipeline.uploads")
-    fake.clean_abandoned = lambda: 4  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "media_pipeline.uploads", fake)
-    assert tasks.clean_abandoned_uploads() == 4
+def test_the_beat_task_cleans_abandoned_uploads(db, users, settings) -> None:
+    from datetime import timedelta
 
+    from django.utils import timezone
 
-def test_cleaning_abandoned_uploads_tolerates_no_uploads_module(monkeypatch) -> None:
-    monkeypatch.setitem(sys.modules, "media_pipeline.uploads", None)
-    assert tasks.clean_abandoned_uploads() == 0
+    from media_pipeline.models import Upload, UploadStatus
+
+    old = Upload.objects.create(user=users["editor"], filename="a.mp4", size=100)
+    fresh = Upload.objects.create(user=users["editor"], filename="b.mp4", size=100)
+    hours = settings.KADR_UPLOAD_ABANDON_HOURS + 1
+    Upload.objects.filter(pk=old.pk).update(updated_at=timezone.now() - timedelta(hours=hours))
+
+    assert tasks.clean_abandoned_uploads() == 1
+    assert Upload.objects.get(pk=old.pk).status == UploadStatus.ABORTED
+    assert Upload.objects.get(pk=fresh.pk).status == UploadStatus.ACTIVE
 
 
 @pytest.mark.slow

@@ -131,11 +131,8 @@ class Media:
         if not (shutil.which(settings.KADR_FFMPEG_BIN) and shutil.which(settings.KADR_FFPROBE_BIN)):
             self.problem = "ffmpeg is not installed"
             return
-        try:
-            from media_pipeline import pipeline, uploads
-        except ImportError as exc:
-            self.problem = f"the media pipeline is not available ({exc})"
-            return
+        from media_pipeline import pipeline, uploads
+
         clip = self._clip()
         self.cut = self._asset(uploads, clip, editor, "demo-cut.mp4", "review")
         self.footage = self._asset(uploads, clip, operator, "A001_C001.mp4", "footage")
