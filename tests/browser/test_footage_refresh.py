@@ -9,7 +9,6 @@ restarted). Processing is held back and run by the test, so the waiting state is
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,6 @@ from tests import factories
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "footage-pass-1"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SMALL = {
     "rungs": ["360p"],
     "preset": "ultrafast",
@@ -34,17 +32,6 @@ SMALL = {
 }
 TIMEOUT_MS = 60_000
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-@pytest.fixture
-def browser(monkeypatch) -> Iterator:
-    from playwright import sync_api as playwright_api
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def test_it_shows_and_follows_the_first_clip_on_an_empty_shoot_without_a_reload(

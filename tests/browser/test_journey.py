@@ -13,7 +13,6 @@ inside its upload request; the clip is tiny and the ladder is cut down to one ru
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -28,7 +27,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PASSWORD = "journey-pass-1"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SMALL = {
     "rungs": ["360p"],
     "preset": "ultrafast",
@@ -38,19 +36,6 @@ SMALL = {
     "storyboard": True,
 }
 TIMEOUT_MS = 60_000
-
-
-@pytest.fixture
-def browser(monkeypatch) -> Iterator:
-    from playwright import sync_api as playwright_api
-
-    # Playwright's sync API keeps an event loop in this thread; the test's own ORM
-    # reads are still plain synchronous calls.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ English and in the longer Ukrainian labels, for the press head who has every ite
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PASSWORD = "phone-nav-pass-1"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PHONE = {"width": 390, "height": 844}
 TIMEOUT_MS = 30_000
 
@@ -30,17 +28,6 @@ BOXES = """() => [...document.querySelectorAll('.topbar a, .topbar button')].map
     tappable: !!hit && (hit === el || el.contains(hit)),
   };
 })"""
-
-
-@pytest.fixture
-def browser(monkeypatch) -> Iterator:
-    from playwright import sync_api as playwright_api
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.mark.parametrize("language", ["en", "uk"])

@@ -9,7 +9,6 @@ to completion; the clip's poster then shows on the shoot page.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,6 @@ from tests import factories
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "upload-pass-1"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SMALL = {
     "rungs": ["360p"],
     "preset": "ultrafast",
@@ -34,19 +32,6 @@ SMALL = {
 CHUNK = 32 * 1024
 TIMEOUT_MS = 60_000
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-@pytest.fixture
-def browser(monkeypatch) -> Iterator:
-    from playwright import sync_api as playwright_api
-
-    # Playwright's sync API runs an event loop in this thread; the test still reads the
-    # database between steps, with the browser idle.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def test_it_resumes_an_upload_after_a_reload_and_shows_the_poster(
