@@ -110,8 +110,33 @@ def _move(
     _audit(request, from_status=current, to_status=to, by=by, note=note)
 
 
-def _move_version(version: Version, from_states: Sequence[str], to: str) -> None:
-    updated = Version.objects.filter(pk=version.pk, state__in=list(from_states)).update(state=to)
+def _version_step(
+    version: Version,
+    from_states: Sequence[str],
+    to: str,
+    *,
+    by: Any,
+    note: str = "",
+    **fields: Any,
+) -> None:
+    """Compare-and-swap a cut's state (with the decision's fields) and audit it."""
+    before = Version.objects.select_for_update().values_list("state", flat=True).get(pk=version.pk)
+    _move_version(version, from_states, to, **fields)
+    _audit(
+        version.request,
+        from_status=before,
+        to_status=to,
+        by=by,
+        subject=StatusChange.Subject.VERSION,
+        subject_id=version.pk,
+        note=note,
+    )
+
+
+def _move_version(version: Version, from_states: Sequence[str], to: str, **fields: Any) -> None:
+    updated = Version.objects.filter(pk=version.pk, state__in=list(from_states)).update(
+        state=to, **fields
+    )
     if updated != 1:
         version.refresh_from_db(fields=["state"])
         raise InvalidTransition(
@@ -472,18 +497,13 @@ def submit_version(version: Version, *, by: Any, note: str = "") -> None:
         by=by,
         note=note,
     )
-    _move_version(
-        version, [VersionState.DRAFT, VersionState.CHANGES_REQUESTED], VersionState.IN_REVIEW
-    )
-    Version.objects.filter(pk=version.pk).update(submitted_at=timezone.now())
-    _audit(
-        version.request,
-        from_status=VersionState.DRAFT,
-        to_status=VersionState.IN_REVIEW,
+    _version_step(
+        version,
+        [VersionState.DRAFT, VersionState.CHANGES_REQUESTED],
+        VersionState.IN_REVIEW,
         by=by,
-        subject=StatusChange.Subject.VERSION,
-        subject_id=version.pk,
         note=note,
+        submitted_at=timezone.now(),
     )
     _notify(NotificationKind.CUT_AWAITS_REVIEW, version.request, by, version_id=version.pk)
 
@@ -498,18 +518,15 @@ def approve(version: Version, *, by: Any, note: str = "") -> None:
     _require_latest(version)
     sha256 = media.verified_sha256(version.media)  # Conflict when the original is missing
     _move(version.request, Status.IN_REVIEW, Status.APPROVED, by=by, note=note)
-    _move_version(version, [VersionState.IN_REVIEW], VersionState.APPROVED)
-    Version.objects.filter(pk=version.pk).update(
-        approved_sha256=sha256, decided_at=timezone.now(), decided_by=by
-    )
-    _audit(
-        version.request,
-        from_status=VersionState.IN_REVIEW,
-        to_status=VersionState.APPROVED,
+    _version_step(
+        version,
+        [VersionState.IN_REVIEW],
+        VersionState.APPROVED,
         by=by,
-        subject=StatusChange.Subject.VERSION,
-        subject_id=version.pk,
         note=note,
+        approved_sha256=sha256,
+        decided_at=timezone.now(),
+        decided_by=by,
     )
     media.start_processing(version.media, media.PUBLISH)
     _notify(NotificationKind.CUT_APPROVED, version.request, by, version_id=version.pk)
@@ -522,16 +539,14 @@ def request_changes(version: Version, *, by: Any, note: str) -> None:
     note = _require_note(note)
     _require_latest(version)
     _move(version.request, Status.IN_REVIEW, Status.CHANGES_REQUESTED, by=by, note=note)
-    _move_version(version, [VersionState.IN_REVIEW], VersionState.CHANGES_REQUESTED)
-    Version.objects.filter(pk=version.pk).update(decided_at=timezone.now(), decided_by=by)
-    _audit(
-        version.request,
-        from_status=VersionState.IN_REVIEW,
-        to_status=VersionState.CHANGES_REQUESTED,
+    _version_step(
+        version,
+        [VersionState.IN_REVIEW],
+        VersionState.CHANGES_REQUESTED,
         by=by,
-        subject=StatusChange.Subject.VERSION,
-        subject_id=version.pk,
         note=note,
+        decided_at=timezone.now(),
+        decided_by=by,
     )
     _notify(NotificationKind.CHANGES_REQUESTED, version.request, by, version_id=version.pk)
 
