@@ -57,6 +57,18 @@ def probe_argv(path: Path) -> list[str]:
     ]
 
 
+def demo_clip_argv(out: Path, *, seconds: int = 3, size: str = "640x360") -> list[str]:
+    """A generated clip (colour bars and a tone) for demo data; no file is read."""
+    lavfi = ["-f", "lavfi", "-i"]
+    return [
+        settings.KADR_FFMPEG_BIN, "-nostdin", "-v", "error", "-y",
+        *lavfi, f"testsrc2=size={size}:rate=25:duration={seconds}",
+        *lavfi, f"sine=frequency=440:sample_rate=48000:duration={seconds}",
+        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+        "-c:a", "aac", "-shortest", str(out),
+    ]  # fmt: skip
+
+
 def packets_argv(path: Path, count: int) -> list[str]:
     """The first `count` video packets' timestamps, to tell a variable frame rate."""
     return [

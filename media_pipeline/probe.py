@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import subprocess
+import tempfile
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -233,6 +234,16 @@ def probe(path: Path) -> ProbeResult:
     size = path.stat().st_size
     if size == 0:
         raise ProbeRefused(_("The file is empty."))
+    # ffprobe sees a generated name, never the user's (a camera card's, an upload's).
+    root = Path(settings.KADR_SCRATCH_DIR)
+    root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="kadr-probe-", dir=root) as scratch:
+        alias = Path(scratch) / "source"
+        alias.symlink_to(Path(path).resolve())
+        return _probe_alias(alias, size)
+
+
+def _probe_alias(path: Path, size: int) -> ProbeResult:
     data, _stderr = _run_json(ffmpeg.probe_argv(path))
     has_video = any(s.get("codec_type") == "video" for s in data.get("streams") or [])
     pts: list[float] = []

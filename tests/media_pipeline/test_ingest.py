@@ -70,3 +70,31 @@ def test_it_refuses_someone_off_the_crew(make_request, card):
     with pytest.raises(CommandError, match="may not add footage"):
         run(str(card), "--shoot", str(shoot.pk), "--user", "journalist")
     assert shoot.footage.count() == 0
+
+
+def test_it_never_puts_a_card_file_name_on_a_command_line(
+    make_request, queued, clips, tmp_path, monkeypatch
+):
+    shoot = make_request("scheduled").shoots.get()
+    import subprocess as real_subprocess
+
+    from media_pipeline import probe
+
+    seen: list[list[str]] = []
+    real_run = real_subprocess.run
+
+    def spy(argv, *args, **kwargs):
+        seen.append([str(a) for a in argv])
+        return real_run(argv, *args, **kwargs)
+
+    monkeypatch.setattr(probe.subprocess, "run", spy)
+    card = tmp_path / "card"
+    card.mkdir()
+    evil = card / 'A001 "quoted"\nline.mp4'
+    evil.write_bytes(clips("tiny").read_bytes())
+
+    output = run(str(card), "--shoot", str(shoot.pk), "--user", "operator")
+
+    assert "imported 1" in output
+    assert seen, "the card's file was probed"
+    assert not any("quoted" in arg or str(card) in arg for argv in seen for arg in argv)

@@ -28,6 +28,7 @@ from django.utils import timezone
 from crew import demo, workflow
 from crew.exceptions import ScheduleConflict
 from crew.models import Campaign, Channel, Kit, Shoot, ShootRequest, Status, StatusChange
+from media_pipeline import ffmpeg
 
 CAMPAIGNS = {
     "smart-city": (
@@ -164,18 +165,7 @@ class Media:
         if path.exists():
             return path
         path.parent.mkdir(parents=True, exist_ok=True)
-        lavfi = ["-f", "lavfi", "-i"]
-        subprocess.run(
-            [
-                settings.KADR_FFMPEG_BIN, "-nostdin", "-v", "error", "-y",
-                *lavfi, "testsrc2=size=640x360:rate=25:duration=3",
-                *lavfi, "sine=frequency=440:sample_rate=48000:duration=3",
-                "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
-                "-c:a", "aac", "-shortest", str(path),
-            ],
-            check=True,
-            timeout=120,
-        )  # fmt: skip
+        subprocess.run(ffmpeg.demo_clip_argv(path), check=True, timeout=120)
         return path
 
 
