@@ -98,3 +98,12 @@ def test_it_never_puts_a_card_file_name_on_a_command_line(
     assert "imported 1" in output
     assert seen, "the card's file was probed"
     assert not any("quoted" in arg or str(card) in arg for argv in seen for arg in argv)
+
+
+def test_it_reports_in_ukrainian_by_default(make_request, card, queued, settings):
+    from django.utils import translation
+
+    shoot = make_request("scheduled").shoots.get()
+    with translation.override("uk"):
+        output = run(str(card), "--shoot", str(shoot.pk), "--user", "operator")
+    assert "імпортовано 2, пропущено 2, відхилено 1" in output

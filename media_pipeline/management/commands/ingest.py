@@ -18,6 +18,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from crew import workflow
 from crew.exceptions import KadrError
@@ -82,22 +83,25 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         folder: Path = options["folder"]
         if not folder.is_dir():
-            raise CommandError(f"{folder} is not a folder")
+            raise CommandError(_("%(folder)s is not a folder.") % {"folder": folder})
         shoot = Shoot.objects.filter(pk=options["shoot"]).select_related("created_by").first()
         if shoot is None:
-            raise CommandError(f"there is no shoot {options['shoot']}")
+            raise CommandError(_("There is no shoot %(id)s.") % {"id": options["shoot"]})
         user = self._user(options.get("user"), shoot)
         try:
             check_target(user, "footage", {"shoot": shoot.pk})
         except (KadrError, Http404) as exc:
             raise CommandError(
-                f"{user.get_username()} may not add footage to this shoot: {exc}"
+                _("%(user)s may not add footage to this shoot: %(reason)s")
+                % {"user": user.get_username(), "reason": exc}
             ) from exc
 
         files = sorted(p for p in folder.rglob("*") if p.is_file())
         media = [p for p in files if p.suffix.lower() in MEDIA_SUFFIXES and not _hidden(p, folder)]
         summary = Summary()
-        summary.skipped += [(_name(p, folder), "not a media file") for p in files if p not in media]
+        summary.skipped += [
+            (_name(p, folder), _("not a media file")) for p in files if p not in media
+        ]
         progress = Progress(self.stdout, sum(p.stat().st_size for p in media), _is_tty(self.stdout))
         for index, path in enumerate(media, start=1):
             name = _name(path, folder)
@@ -111,10 +115,10 @@ class Command(BaseCommand):
         if username:
             user = users.filter(username=username).first()
             if user is None:
-                raise CommandError(f"there is no user {username}")
+                raise CommandError(_("There is no user %(name)s.") % {"name": username})
             return user
         if shoot.created_by is None:
-            raise CommandError("the shoot has no scheduler; give --user")
+            raise CommandError(_("Nobody scheduled this shoot; say who imports with --user."))
         return shoot.created_by
 
     def _ingest(
@@ -137,7 +141,9 @@ class Command(BaseCommand):
         sha256 = digest.hexdigest()
         same = duplicate_in_shoot(shoot, sha256=sha256, size=size)
         if same is not None:
-            summary.skipped.append((name, f"already attached as “{same.media.original_name}”"))
+            summary.skipped.append(
+                (name, _("already attached as “%(name)s”") % {"name": same.media.original_name})
+            )
             return
         try:
             probe.probe(path)
@@ -161,15 +167,23 @@ class Command(BaseCommand):
     def _report(self, summary: Summary) -> None:
         write = self.stdout.write
         write(
-            f"imported {len(summary.imported)}, skipped {len(summary.skipped)}, "
-            f"refused {len(summary.refused)}"
+            _("imported %(imported)s, skipped %(skipped)s, refused %(refused)s")
+            % {
+                "imported": len(summary.imported),
+                "skipped": len(summary.skipped),
+                "refused": len(summary.refused),
+            }
         )
         for name in summary.imported:
-            write(f"  imported  {name}")
+            write("  " + _("imported: %(name)s") % {"name": name})
         for name, reason in summary.skipped:
-            write(f"  skipped   {name}: {reason}")
+            write("  " + _("skipped: %(name)s — %(reason)s") % {"name": name, "reason": reason})
         for name, reason in summary.refused:
-            write(self.style.WARNING(f"  refused   {name}: {reason}"))
+            write(
+                self.style.WARNING(
+                    "  " + _("refused: %(name)s — %(reason)s") % {"name": name, "reason": reason}
+                )
+            )
 
 
 def _name(path: Path, folder: Path) -> str:
