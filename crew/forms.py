@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crew import permissions
 from crew.models import (
+    CLOSED_STATUSES,
     Assignment,
     Campaign,
     Department,
@@ -252,9 +253,7 @@ class RequestFilterForm(forms.Form):
                 deadline &= Q(**{f"deadline__{op}": day})
             qs = qs.filter(desired | deadline | Q(pk__in=shoots.values("request_id")))
         if data.get("overdue"):
-            qs = qs.filter(deadline__lt=timezone.localdate()).exclude(
-                status__in=[Status.PUBLISHED, Status.CANCELLED, Status.DECLINED]
-            )
+            qs = qs.filter(deadline__lt=timezone.localdate()).exclude(status__in=CLOSED_STATUSES)
         return qs
 
     def clean(self) -> dict[str, Any]:

@@ -113,6 +113,20 @@ class Status(models.TextChoices):
     CANCELLED = "cancelled", _("cancelled")
 
 
+# The states a request travels through in order, and those where its life has ended.
+OPEN_STATUSES: tuple[str, ...] = (
+    Status.SUBMITTED,
+    Status.ACCEPTED,
+    Status.SCHEDULED,
+    Status.SHOT,
+    Status.EDITING,
+    Status.IN_REVIEW,
+    Status.CHANGES_REQUESTED,
+    Status.APPROVED,
+)
+CLOSED_STATUSES: tuple[str, ...] = (Status.PUBLISHED, Status.DECLINED, Status.CANCELLED)
+
+
 class ShootRequest(models.Model):
     class Source(models.TextChoices):
         DEPARTMENT = "department", _("department")

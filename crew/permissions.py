@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from django.utils.translation import gettext as _
 
 from crew.exceptions import Forbidden
-from crew.models import Shoot, ShootRequest, Status, Version
+from crew.models import CLOSED_STATUSES, Shoot, ShootRequest, Status, Version
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -81,7 +81,7 @@ def can_create_request(user: Any, department_id: int | None) -> bool:
 
 
 def can_edit_request(user: Any, request: ShootRequest) -> bool:
-    if request.status in (Status.PUBLISHED, Status.CANCELLED, Status.DECLINED):
+    if request.status in CLOSED_STATUSES:
         return False
     if is_press(user):
         return True

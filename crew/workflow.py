@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from crew import media, notifications, permissions, scheduling
 from crew.exceptions import Conflict, InvalidTransition, KadrError
 from crew.models import (
+    OPEN_STATUSES,
     Assignment,
     Channel,
     Footage,
@@ -36,16 +37,7 @@ from crew.models import (
     VersionState,
 )
 
-OPEN_STATES = (
-    Status.SUBMITTED,
-    Status.ACCEPTED,
-    Status.SCHEDULED,
-    Status.SHOT,
-    Status.EDITING,
-    Status.IN_REVIEW,
-    Status.CHANGES_REQUESTED,
-    Status.APPROVED,
-)
+OPEN_STATES = OPEN_STATUSES
 CUT_STATES = (Status.SHOT, Status.EDITING, Status.CHANGES_REQUESTED, Status.IN_REVIEW)
 
 

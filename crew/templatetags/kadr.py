@@ -16,11 +16,18 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
-from crew.models import ShootRequest, ShootState, Status, StatusChange, VersionState
+from crew.models import (
+    CLOSED_STATUSES,
+    ShootRequest,
+    ShootState,
+    Status,
+    StatusChange,
+    VersionState,
+)
 
 register = template.Library()
 
-CLOSED = (Status.PUBLISHED, Status.CANCELLED, Status.DECLINED)
+CLOSED = CLOSED_STATUSES
 
 _PUBLICATION_LABELS = {
     "live": gettext_lazy("live"),

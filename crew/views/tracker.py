@@ -28,23 +28,19 @@ from django.views.decorators.http import require_POST
 from crew import permissions, selectors, workflow
 from crew.exceptions import Forbidden, KadrError, NotVisible
 from crew.forms import NoteForm, RequestFilterForm, RequestForm
-from crew.models import Assignment, Shoot, ShootRequest, ShootState, Status
+from crew.models import (
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
+    Assignment,
+    Shoot,
+    ShootRequest,
+    ShootState,
+    Status,
+)
 
 # The board's columns, in the order a request travels; closed ones last.
-BOARD_COLUMNS = [
-    Status.SUBMITTED,
-    Status.ACCEPTED,
-    Status.SCHEDULED,
-    Status.SHOT,
-    Status.EDITING,
-    Status.IN_REVIEW,
-    Status.CHANGES_REQUESTED,
-    Status.APPROVED,
-    Status.PUBLISHED,
-    Status.DECLINED,
-    Status.CANCELLED,
-]
-CLOSED = (Status.PUBLISHED, Status.DECLINED, Status.CANCELLED)
+BOARD_COLUMNS = [*OPEN_STATUSES, *CLOSED_STATUSES]
+CLOSED = CLOSED_STATUSES
 # Cards shown per column; the rest is one click away in the list.
 COLUMN_LIMIT = 40
 # Closed requests stay on the board this long (unless filtering); the list keeps them all.
