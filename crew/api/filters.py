@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from rest_framework.pagination import PageNumberPagination
@@ -27,13 +28,42 @@ def text_query(fields: list[str], value: str) -> Q:
     return query
 
 
+# Ids people type into a query string: anything a database integer cannot hold is a
+# 400 with a message, not an overflow deep in the database driver.
+DB_INT_MAX = 2**63 - 1
+
+
+class IdField(forms.IntegerField):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", DB_INT_MAX)
+        super().__init__(*args, **kwargs)
+
+
+class IdFilter(django_filters.NumberFilter):
+    field_class = IdField
+
+
+class BoundedModelChoiceField(forms.ModelChoiceField):
+    def to_python(self, value: Any) -> Any:
+        if value not in self.empty_values:
+            text = str(value)
+            if not text.isdigit() or not 0 < int(text) <= DB_INT_MAX:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice"
+                )
+        return super().to_python(value)
+
+
+class ModelIdFilter(django_filters.ModelChoiceFilter):
+    field_class = BoundedModelChoiceField
+
+
 class ShootRequestFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Status.choices)
-    department = django_filters.ModelChoiceFilter(queryset=Department.objects.all())
-    campaign = django_filters.ModelChoiceFilter(queryset=Campaign.objects.all())
-    assignee = django_filters.NumberFilter(
-        method="filter_assignee", label=_("assigned person (user id)")
-    )
+    department = ModelIdFilter(queryset=Department.objects.all())
+    campaign = ModelIdFilter(queryset=Campaign.objects.all())
+    assignee = IdFilter(method="filter_assignee", label=_("assigned person (user id)"))
     created_from = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte")
     created_to = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte")
     date_from = django_filters.DateFilter(
@@ -80,10 +110,8 @@ class ShootRequestFilter(django_filters.FilterSet):
 
 
 class ShootFilter(django_filters.FilterSet):
-    person = django_filters.NumberFilter(
-        field_name="assignments__user", label=_("crew member (user id)")
-    )
-    request = django_filters.NumberFilter(field_name="request")
+    person = IdFilter(field_name="assignments__user", label=_("crew member (user id)"))
+    request = IdFilter(field_name="request")
     state = django_filters.MultipleChoiceFilter(choices=ShootState.choices)
     date_from = django_filters.DateFilter(field_name="starts_at", lookup_expr="date__gte")
     date_to = django_filters.DateFilter(field_name="starts_at", lookup_expr="date__lte")

@@ -60,8 +60,11 @@ def _filtered(request: HttpRequest) -> tuple[QuerySet[ShootRequest], dict[str, A
         videos = videos.filter(match)
     if campaign:
         videos = videos.filter(campaign__slug=campaign)
-    if department.isdigit():
+    # A department id people could type: digits that fit a database integer.
+    if department.isdigit() and len(department) <= 9:
         videos = videos.filter(department_id=int(department))
+    elif department:
+        videos = videos.none()
     return videos, {"q": q, "campaign": campaign, "department": department}
 
 
