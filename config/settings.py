@@ -254,6 +254,9 @@ KADR_PUBLIC_URL_TTL = envint("KADR_PUBLIC_URL_TTL", 12 * 3600)
 
 KADR_MAX_UPLOAD_BYTES = envint("KADR_MAX_UPLOAD_BYTES", 20 * 1024**3)
 KADR_UPLOAD_ABANDON_HOURS = envint("KADR_UPLOAD_ABANDON_HOURS", 24)
+# A chunk whose client sends nothing for this many seconds ends there (what arrived is
+# kept): a phone that lost its signal must not hold a server thread for ever.
+KADR_UPLOAD_IDLE_TIMEOUT = envint("KADR_UPLOAD_IDLE_TIMEOUT", 60)
 # Resumable uploads: the chunk size the browser sends (local storage), the part size it
 # PUTs straight to the bucket (S3; at least 5 MiB), and how long a part URL is valid.
 KADR_UPLOAD_CHUNK_SIZE = envint("KADR_UPLOAD_CHUNK_SIZE", 8 * 1024 * 1024)

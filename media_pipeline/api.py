@@ -38,7 +38,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from media_pipeline import storage, uploads
+from media_pipeline import receive, storage, uploads
 from media_pipeline.models import AssetStatus, MediaAsset, ProcessingJob, Purpose, Upload
 
 PURPOSE_ORDER = (Purpose.PUBLISH, Purpose.REVIEW, Purpose.FOOTAGE)
@@ -427,10 +427,10 @@ class UploadDetailView(MediaAPIView):
         raw_length = request.META.get("CONTENT_LENGTH")
         if not raw_length:
             raise uploads.UploadProblem(411, _("Content-Length is required."))
+        length = int(raw_length)
         upload = uploads.write_chunk(
-            upload, offset=offset, stream=request._request, length=int(raw_length)
+            upload, offset=offset, body=receive.body_of(request._request, length), length=length
         )
-        upload.refresh_from_db()
         return upload_response(upload)
 
     @extend_schema(

@@ -22,22 +22,21 @@ import logging
 import math
 import os
 import uuid
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from celery import shared_task
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.http import Http404, UnreadablePostError
+from django.http import Http404
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from media_pipeline import services, storage
+from media_pipeline import receive, services, storage
 from media_pipeline.models import AssetStatus, MediaAsset, Purpose, Upload, UploadStatus
 
 log = logging.getLogger(__name__)
@@ -50,10 +49,6 @@ MAX_RUNNING_HASHES = 512
 
 # upload id → (offset covered, running sha256): lets completion skip a re-read.
 _running_hashes: dict[uuid.UUID, tuple[int, Any]] = {}
-
-
-class Readable(Protocol):
-    def read(self, size: int = ..., /) -> bytes: ...
 
 
 class UploadProblem(Exception):
@@ -153,7 +148,7 @@ def part_path(upload: Upload) -> Path:
 # --- local mode: chunks -----------------------------------------------------------------
 
 
-def write_chunk(upload: Upload, *, offset: int, stream: Readable, length: int) -> Upload:
+def write_chunk(upload: Upload, *, offset: int, body: Any, length: int) -> Upload:
     """Append one chunk at `offset`; completes the upload when it reaches the size.
 
     409 with the offset to resume from for a wrong offset, a repeat, or a finished
@@ -177,10 +172,11 @@ def write_chunk(upload: Upload, *, offset: int, stream: Readable, length: int) -
         except BlockingIOError:
             raise conflict(upload, _("Another chunk of this upload is being written.")) from None
         # Another writer may have finished a chunk while we waited for the lock.
-        upload.refresh_from_db()
+        upload.refresh_from_db(fields=["offset", "status"])
         if upload.status != UploadStatus.ACTIVE or upload.offset != offset:
             raise conflict(upload, _("Wrong offset: resume from the offset given."))
-        written = _stream_into(fd, upload, offset, stream, length)
+        _require_bytes_on_disk(upload, os.fstat(fd).st_size)
+        written = _stream_into(fd, upload, offset, body, length)
         new_offset = offset + written
         now = timezone.now()
         Upload.objects.filter(pk=upload.pk, offset=offset, status=UploadStatus.ACTIVE).update(
@@ -196,13 +192,34 @@ def write_chunk(upload: Upload, *, offset: int, stream: Readable, length: int) -
     return upload
 
 
-def _stream_into(fd: int, upload: Upload, offset: int, stream: Readable, length: int) -> int:
-    """Write what the client sends at offset, hashing it; returns the bytes written.
+def _require_bytes_on_disk(upload: Upload, on_disk: int) -> None:
+    """The part file must hold every byte the database counts; else resume from what it holds.
 
-    One helper thread writes and hashes block n while this thread receives block
-    n+1 (both release the GIL), so at most two blocks are in memory. A client that
-    goes away ends the chunk early; a failing disk raises StorageError.
+    Chunks are acknowledged once written, not once flushed: a machine that loses
+    power may come back with a shorter part file than the committed offset. The
+    client is sent back to the bytes that survived rather than resuming past a hole.
     """
+    if on_disk >= upload.offset:
+        return
+    log.warning(
+        "upload %s: the part file holds %s bytes, %s were acknowledged; resuming from %s",
+        upload.pk,
+        on_disk,
+        upload.offset,
+        on_disk,
+    )
+    _running_hashes.pop(upload.pk, None)
+    Upload.objects.filter(pk=upload.pk, offset=upload.offset, status=UploadStatus.ACTIVE).update(
+        offset=on_disk, updated_at=timezone.now()
+    )
+    upload.offset = on_disk
+    raise conflict(
+        upload, _("Part of the upload did not survive on the server; resume from the offset given.")
+    )
+
+
+def _stream_into(fd: int, upload: Upload, offset: int, body: Any, length: int) -> int:
+    """Write what the client sends at offset, hashing it; returns the bytes written."""
     # Whatever lies past the committed offset is a torn earlier chunk: drop it.
     os.ftruncate(fd, offset)
     os.lseek(fd, offset, os.SEEK_SET)
@@ -210,24 +227,9 @@ def _stream_into(fd: int, upload: Upload, offset: int, stream: Readable, length:
     digest = state[1] if state and state[0] == offset else None
     if offset == 0:
         digest = hashlib.sha256()
-    received = 0
     try:
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            pending: Future[None] | None = None
-            while received < length:
-                try:
-                    block = stream.read(min(BLOCK, length - received))
-                except (OSError, UnreadablePostError):
-                    block = b""  # the client went away; keep what arrived
-                if not block:
-                    break
-                if pending is not None:
-                    pending.result()
-                pending = pool.submit(_write_block, fd, block, digest)
-                received += len(block)
-            if pending is not None:
-                pending.result()
-    except OSError as exc:
+        received = receive.receive(fd, body, length, digest)
+    except (receive.DiskError, OSError) as exc:
         os.ftruncate(fd, offset)
         raise storage.StorageError(f"writing upload {upload.pk} failed: {exc}") from exc
     if digest is not None:
@@ -236,14 +238,6 @@ def _stream_into(fd: int, upload: Upload, offset: int, stream: Readable, length:
             _running_hashes.pop(next(iter(_running_hashes)))
         _running_hashes[upload.pk] = (offset + received, digest)
     return received
-
-
-def _write_block(fd: int, block: bytes, digest: Any) -> None:
-    view = memoryview(block)
-    while view:
-        view = view[os.write(fd, view) :]
-    if digest is not None:
-        digest.update(block)
 
 
 def _local_sha256(upload: Upload, path: Path) -> str:
@@ -365,7 +359,9 @@ def _claim(upload: Upload, asset: MediaAsset) -> bool:
 
 def _complete_local(upload: Upload, asset_id: uuid.UUID) -> MediaAsset | None:
     path = part_path(upload)
-    if not path.is_file() or path.stat().st_size != upload.size:
+    on_disk = path.stat().st_size if path.is_file() else 0
+    _require_bytes_on_disk(upload, on_disk)
+    if on_disk != upload.size:
         raise conflict(upload, _("The upload is not complete yet."))
     sha256 = _local_sha256(upload, path)
     if upload.expected_sha256 and sha256 != upload.expected_sha256:
