@@ -32,7 +32,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, UnreadablePostError
 
-BLOCK = 4 * 1024 * 1024  # received, hashed and written in these; two at most per request
+BLOCK = 4 * 1024 * 1024  # the copying loop's buffer, and the hashing thread's regions
 SPLICE_STEP = 1024 * 1024  # the pipe's size: what one splice moves at most
 F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 
@@ -86,17 +86,20 @@ class GunicornBody:
         self.counter = body.reader  # its LengthReader: .length is what remains
         self.sock = sock
         self.idle_timeout = float(settings.KADR_UPLOAD_IDLE_TIMEOUT)
-        unreader = self.counter.unreader
-        ahead = unreader.take_buffered()
-        mine = ahead[: self.counter.length]
-        if len(ahead) > len(mine):
-            unreader.unread(ahead[len(mine) :])  # the next request's first bytes
-        self.ahead = memoryview(mine)
+        self.ahead: memoryview | None = None  # taken from gunicorn on first read
 
     def can_splice(self) -> bool:
         return hasattr(os, "splice") and self.sock.gettimeout() is None
 
     def take_ahead(self, limit: int) -> memoryview:
+        """Up to `limit` bytes of what gunicorn read past the headers (then nothing)."""
+        if self.ahead is None:
+            unreader = self.counter.unreader
+            ahead = unreader.take_buffered()
+            mine = ahead[: self.counter.length]
+            if len(ahead) > len(mine):
+                unreader.unread(ahead[len(mine) :])  # the next request's first bytes
+            self.ahead = memoryview(mine)
         taken, self.ahead = self.ahead[:limit], self.ahead[limit:]
         self.counter.length -= len(taken)
         return taken

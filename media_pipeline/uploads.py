@@ -175,7 +175,10 @@ def write_chunk(upload: Upload, *, offset: int, body: Any, length: int) -> Uploa
         upload.refresh_from_db(fields=["offset", "status"])
         if upload.status != UploadStatus.ACTIVE or upload.offset != offset:
             raise conflict(upload, _("Wrong offset: resume from the offset given."))
-        _require_bytes_on_disk(upload, os.fstat(fd).st_size)
+        on_disk = os.fstat(fd).st_size
+        _require_bytes_on_disk(upload, on_disk)
+        if on_disk > offset:
+            os.ftruncate(fd, offset)  # a torn earlier chunk past the committed offset
         written = _stream_into(fd, upload, offset, body, length)
         new_offset = offset + written
         now = timezone.now()
@@ -220,8 +223,6 @@ def _require_bytes_on_disk(upload: Upload, on_disk: int) -> None:
 
 def _stream_into(fd: int, upload: Upload, offset: int, body: Any, length: int) -> int:
     """Write what the client sends at offset, hashing it; returns the bytes written."""
-    # Whatever lies past the committed offset is a torn earlier chunk: drop it.
-    os.ftruncate(fd, offset)
     os.lseek(fd, offset, os.SEEK_SET)
     state = _running_hashes.pop(upload.pk, None)
     digest = state[1] if state and state[0] == offset else None

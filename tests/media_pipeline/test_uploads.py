@@ -125,6 +125,39 @@ def test_it_answers_409_with_the_offset_for_a_wrong_or_repeated_or_late_chunk(ap
     assert late.status_code == 409 and late.json()["offset"] == 1000
 
 
+def test_it_sends_the_client_back_to_the_bytes_that_survived_a_crash(api, queued, settings):
+    """Chunks are acknowledged once written, not flushed: after a power cut the part file
+    may hold less than the database counts. Resuming past the hole would register a file
+    nobody sent; the client is sent back to what is there."""
+    client = api("editor")
+    data = os.urandom(3000)
+    upload = start(client, len(data))
+    assert patch(client, upload["id"], 0, data[:2000]).status_code == 200
+    part = Path(settings.KADR_UPLOAD_DIR) / f"{upload['id']}.part"
+    os.truncate(part, 1200)  # what reached the disk before the machine went down
+    uploads._running_hashes.clear()  # a new server process
+
+    refused = patch(client, upload["id"], 2000, data[2000:])
+    assert refused.status_code == 409 and refused.json()["offset"] == 1200
+    assert "resume" in refused.json()["detail"]
+    body = patch(client, upload["id"], 1200, data[1200:]).json()
+
+    assert body["status"] == "complete"
+    assert MediaAsset.objects.get(pk=body["asset"]).sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_it_rewinds_a_finished_upload_whose_file_came_back_short(api, settings):
+    client = api("editor")
+    data = os.urandom(1000)
+    upload = start(client, len(data))
+    patch(client, upload["id"], 0, data[:400])
+    # The last chunk was counted but the machine went down before completing it.
+    Upload.objects.filter(pk=upload["id"]).update(offset=1000)
+    completed = client.post(f"{URL}{upload['id']}/complete/")
+    assert completed.status_code == 409 and completed.json()["offset"] == 400
+    assert not MediaAsset.objects.exists()
+
+
 def test_it_refuses_a_file_over_the_limit_before_storing_a_byte(api, settings):
     settings.KADR_MAX_UPLOAD_BYTES = 1000
     client = api("editor")

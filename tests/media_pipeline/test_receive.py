@@ -1,0 +1,157 @@
+"""A chunk from the request body into the part file: gunicorn's socket (spliced, or
+through a buffer), its read-ahead, keep-alive, clients that hang up or go silent, and
+any other WSGI server. gunicorn's own parser runs on a socket pair, in process."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.http import HttpRequest
+from django.test import RequestFactory
+from gunicorn.config import Config
+from gunicorn.http.parser import RequestParser
+
+from media_pipeline import receive
+
+
+@pytest.fixture
+def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
+    client, server = socket.socketpair()
+    yield client, server
+    client.close()
+    server.close()
+
+
+@pytest.fixture(params=["splice", "buffer"])
+def path_taken(request, monkeypatch) -> str:
+    """Both ways of reading gunicorn's socket: spliced in the kernel, or a Python buffer."""
+    if request.param == "buffer":
+        monkeypatch.setattr(receive.GunicornBody, "can_splice", lambda self: False)
+    else:
+        assert hasattr(os, "splice"), "Linux runs the splice path"
+    return request.param
+
+
+def patch_request(body: bytes, *, announced: int | None = None) -> bytes:
+    length = len(body) if announced is None else announced
+    return (
+        b"PATCH /api/v1/media/uploads/1/ HTTP/1.1\r\nHost: kadr\r\n"
+        b"Content-Type: application/offset+octet-stream\r\n"
+        + f"Content-Length: {length}\r\n\r\n".encode()
+        + body
+    )
+
+
+def gunicorn_request(server: socket.socket) -> tuple[RequestParser, HttpRequest]:
+    """What Django sees under gunicorn: the environ's wsgi.input and gunicorn.socket."""
+    parser = RequestParser(Config(), server, ("127.0.0.1", 1))
+    message = next(parser)
+    request = HttpRequest()
+    request.META = {"wsgi.input": message.body, "gunicorn.socket": server}
+    return parser, request
+
+
+def write_to(tmp_path: Path, request: HttpRequest, length: int) -> tuple[int, bytes, str]:
+    digest = hashlib.sha256()
+    target = tmp_path / "chunk.part"
+    fd = os.open(target, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        count = receive.receive(fd, receive.body_of(request, length), length, digest)
+    finally:
+        os.close(fd)
+    return count, target.read_bytes(), digest.hexdigest()
+
+
+def test_it_takes_gunicorns_read_ahead_and_leaves_the_next_request_intact(
+    pair, tmp_path, path_taken
+):
+    client, server = pair
+    data = os.urandom(9 * 1024 * 1024 + 77)  # more than one block, not a multiple
+    follow_up = b"GET /healthz HTTP/1.1\r\nHost: kadr\r\n\r\n"
+    sender = threading.Thread(target=client.sendall, args=(patch_request(data) + follow_up,))
+    sender.start()
+    parser, request = gunicorn_request(server)
+    assert isinstance(receive.body_of(request, len(data)), receive.GunicornBody)
+
+    count, stored, sha = write_to(tmp_path, request, len(data))
+    sender.join()
+
+    assert count == len(data) and stored == data
+    assert sha == hashlib.sha256(data).hexdigest()
+    # gunicorn knows the body was read: the same connection carries the next request.
+    server.settimeout(5)  # a miscount would wait for bytes that never come
+    assert request.META["wsgi.input"].read() == b""
+    following = next(parser)
+    assert (following.method, following.path) == ("GET", "/healthz")
+
+
+def test_it_keeps_what_arrived_when_the_client_hangs_up(pair, tmp_path, path_taken):
+    client, server = pair
+    data = os.urandom(300_000)
+    client.sendall(patch_request(data[:120_000], announced=len(data)))
+    client.shutdown(socket.SHUT_WR)  # a phone losing its signal, politely
+    _, request = gunicorn_request(server)
+
+    count, stored, sha = write_to(tmp_path, request, len(data))
+
+    assert count == 120_000 and stored == data[:120_000]
+    assert sha == hashlib.sha256(data[:120_000]).hexdigest()
+
+
+def test_it_ends_a_chunk_whose_client_goes_silent(pair, tmp_path, settings, path_taken):
+    settings.KADR_UPLOAD_IDLE_TIMEOUT = 1
+    client, server = pair
+    data = os.urandom(200_000)
+    client.sendall(patch_request(data[:50_000], announced=len(data)))
+    _, request = gunicorn_request(server)
+
+    started = time.monotonic()
+    count, stored, _ = write_to(tmp_path, request, len(data))
+
+    assert count == 50_000 and stored == data[:50_000]
+    assert time.monotonic() - started < 30
+    # The rest of the body may still come: the connection must not be reused.
+    assert request.META["wsgi.input"].failed is True
+
+
+def test_it_reports_a_failing_disk_as_a_disk_error(pair, tmp_path, path_taken):
+    client, server = pair
+    data = os.urandom(100_000)
+    client.sendall(patch_request(data))
+    _, request = gunicorn_request(server)
+    read_only = tmp_path / "read-only.part"
+    read_only.write_bytes(b"")
+    fd = os.open(read_only, os.O_RDONLY)
+    try:
+        with pytest.raises(receive.DiskError):
+            receive.receive(fd, receive.body_of(request, len(data)), len(data), None)
+    finally:
+        os.close(fd)
+
+
+def test_it_reads_any_other_wsgi_servers_stream(tmp_path):
+    data = os.urandom(5 * 1024 * 1024 + 3)
+    request = RequestFactory().generic(
+        "PATCH", "/", data, content_type="application/offset+octet-stream"
+    )
+    assert isinstance(receive.body_of(request, len(data)), receive.StreamBody)
+
+    count, stored, sha = write_to(tmp_path, request, len(data))
+
+    assert count == len(data) and stored == data
+    assert sha == hashlib.sha256(data).hexdigest()
+
+
+def test_it_leaves_a_body_something_already_read_to_the_wsgi_stream(pair):
+    client, server = pair
+    client.sendall(patch_request(b"0123456789"))
+    _, request = gunicorn_request(server)
+    request.META["wsgi.input"].read(4)
+    assert isinstance(receive.body_of(request, 10), receive.StreamBody)
