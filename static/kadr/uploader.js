@@ -285,7 +285,7 @@
 
   Transfer.prototype.sendChunk = function () {
     var self = this, up = this.upload;
-    var size = this.w.chunkSize || up.chunk_size || 8 * 1024 * 1024;
+    var size = this.w.chunkSize || up.chunk_size || 32 * 1024 * 1024;
     var end = Math.min(up.offset + size, up.size);
     var headers = { "Upload-Offset": String(up.offset), "Content-Type": "application/offset+octet-stream", "X-CSRFToken": this.w.csrf };
     return this.xhrSend("PATCH", this.url(), this.file.slice(up.offset, end), headers, up.offset).then(function (res) {
