@@ -25,6 +25,7 @@ import mmap
 import os
 import queue
 import select
+import ssl
 import sys
 import threading
 from typing import Any
@@ -89,7 +90,12 @@ class GunicornBody:
         self.ahead: memoryview | None = None  # taken from gunicorn on first read
 
     def can_splice(self) -> bool:
-        return hasattr(os, "splice") and self.sock.gettimeout() is None
+        # A TLS socket's descriptor carries ciphertext: only its recv_into decrypts.
+        return (
+            hasattr(os, "splice")
+            and not isinstance(self.sock, ssl.SSLSocket)
+            and self.sock.gettimeout() is None
+        )
 
     def take_ahead(self, limit: int) -> memoryview:
         """Up to `limit` bytes of what gunicorn read past the headers (then nothing)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -147,6 +148,23 @@ def test_it_reads_any_other_wsgi_servers_stream(tmp_path):
 
     assert count == len(data) and stored == data
     assert sha == hashlib.sha256(data).hexdigest()
+
+
+def test_it_never_splices_a_tls_socket(pair):
+    """gunicorn with a certificate hands over an SSLSocket: its descriptor carries
+    ciphertext, so the bytes must come through recv_into, which decrypts."""
+    client, server = pair
+    client.sendall(patch_request(b"0123456789"))
+    _, request = gunicorn_request(server)
+    tls = ssl.create_default_context().wrap_socket(
+        socket.socket(), server_hostname="kadr", do_handshake_on_connect=False
+    )
+    try:
+        request.META["gunicorn.socket"] = tls
+        body = receive.body_of(request, 10)
+        assert isinstance(body, receive.GunicornBody) and not body.can_splice()
+    finally:
+        tls.close()
 
 
 def test_it_leaves_a_body_something_already_read_to_the_wsgi_stream(pair):
