@@ -260,6 +260,9 @@ KADR_UPLOAD_ABANDON_HOURS = envint("KADR_UPLOAD_ABANDON_HOURS", 24)
 # A chunk whose client sends nothing for this many seconds ends there (what arrived is
 # kept): a phone that lost its signal must not hold a server thread for ever.
 KADR_UPLOAD_IDLE_TIMEOUT = envint("KADR_UPLOAD_IDLE_TIMEOUT", 60)
+# A direct-to-S3 upload still without its sha256 after this long has its checksum task
+# sent again by the sweeper (the broker may have been down when it completed).
+KADR_CHECKSUM_RETRY_MINUTES = envint("KADR_CHECKSUM_RETRY_MINUTES", 30)
 # Resumable uploads: the chunk size the browser sends (local storage), the part size it
 # PUTs straight to the bucket (S3; at least 5 MiB), and how long a part URL is valid.
 # 32 MiB: every chunk is a request with its own database writes, so fewer, larger chunks

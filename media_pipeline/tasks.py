@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from celery import shared_task
 from django.conf import settings
@@ -86,9 +86,29 @@ def sweep() -> int:
 
         services.request_processing(asset, asset.purpose)
         requeued += 1
+    requeued += _requeue_checksums(now)
     if requeued:
         log.info("sweep re-queued %s media jobs", requeued)
     return requeued
+
+
+def _requeue_checksums(now: datetime) -> int:
+    """Direct-to-S3 uploads whose checksum task never ran (the broker was down, or the
+    message was lost): without a sha256 a cut cannot be approved. Each is sent again at
+    most once per KADR_CHECKSUM_RETRY_MINUTES, since hashing a large object takes a while."""
+    from media_pipeline import uploads
+
+    waited = now - timedelta(minutes=settings.KADR_CHECKSUM_RETRY_MINUTES)
+    sent = 0
+    for asset in MediaAsset.objects.filter(sha256="", updated_at__lt=waited).exclude(
+        original_key=""
+    ):
+        if MediaAsset.objects.filter(pk=asset.pk, sha256="", updated_at=asset.updated_at).update(
+            updated_at=now
+        ):
+            uploads.queue_checksum(str(asset.pk))
+            sent += 1
+    return sent
 
 
 @shared_task

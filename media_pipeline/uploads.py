@@ -35,6 +35,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from media_pipeline import receive, services, storage
 from media_pipeline.models import AssetStatus, MediaAsset, Purpose, Upload, UploadStatus
@@ -402,7 +403,7 @@ def _complete_s3(upload: Upload, asset_id: uuid.UUID) -> MediaAsset | None:
         if not _claim(upload, asset):
             transaction.set_rollback(True)
             return None
-        transaction.on_commit(lambda: compute_checksum.delay(str(asset_id)))
+        transaction.on_commit(lambda: queue_checksum(str(asset_id)))
     return asset
 
 
@@ -436,6 +437,15 @@ def _after_completion(upload: Upload, asset: MediaAsset) -> Completion:
     upload.target = {**upload.target, "result": result}
     Upload.objects.filter(pk=upload.pk).update(target=upload.target)
     return Completion(upload, upload.asset, result)
+
+
+def queue_checksum(asset_id: str) -> None:
+    """Send the checksum task. With the broker down the upload still completes: the
+    sweeper (tasks.sweep) sends it once the broker is back."""
+    try:
+        compute_checksum.delay(asset_id)
+    except (KombuOperationalError, OSError) as exc:
+        log.warning("broker unreachable, checksum of %s left for the sweeper: %r", asset_id, exc)
 
 
 @shared_task(

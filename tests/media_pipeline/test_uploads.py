@@ -312,3 +312,40 @@ def test_it_aborts_abandoned_s3_uploads(api, s3_storage, settings):
     assert uploads.clean_abandoned() == 1
     listed = s3_storage.client.list_multipart_uploads(Bucket=s3_storage.bucket)
     assert not listed.get("Uploads")
+
+
+def test_it_completes_an_s3_upload_while_the_broker_is_down_and_checksums_it_later(
+    api, s3_storage, queued, django_capture_on_commit_callbacks, settings, monkeypatch
+):
+    from kombu.exceptions import OperationalError
+
+    from media_pipeline import tasks
+
+    client = api("editor")
+    data = os.urandom(1000)
+    upload = start(client, len(data))
+    part = client.post(f"{URL}{upload['id']}/parts/1/").json()
+    request = urllib.request.Request(  # noqa: S310 (127.0.0.1 only)
+        part["url"], data=data, method="PUT", headers={"Content-Type": "application/octet-stream"}
+    )
+    with urllib.request.urlopen(request, timeout=10):  # noqa: S310 (127.0.0.1 only)
+        pass
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(uploads.compute_checksum, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(f"{URL}{upload['id']}/complete/")
+    assert done.status_code == 200 and done.json()["status"] == "complete"
+    asset = MediaAsset.objects.get(pk=done.json()["asset"])
+    assert asset.sha256 == ""
+
+    # The broker is back; the sweeper sends the lost task once the retry interval passed.
+    monkeypatch.undo()
+    tasks.sweep()
+    assert MediaAsset.objects.get(pk=asset.pk).sha256 == ""  # too early: it may be running
+    later = timezone.now() - timedelta(minutes=settings.KADR_CHECKSUM_RETRY_MINUTES + 1)
+    MediaAsset.objects.filter(pk=asset.pk).update(updated_at=later)
+    tasks.sweep()
+    assert MediaAsset.objects.get(pk=asset.pk).sha256 == hashlib.sha256(data).hexdigest()
