@@ -73,7 +73,8 @@ class Server:
         return conn
 
     def headers(self, **extra: str) -> dict[str, str]:
-        return {"Authorization": f"Token {self.token}", **extra}
+        # As behind the TLS proxy of docker-compose.yml (production settings: DEBUG off).
+        return {"Authorization": f"Token {self.token}", "X-Forwarded-Proto": "https", **extra}
 
 
 @dataclass
@@ -337,7 +338,10 @@ def main() -> int:
     env = {
         **os.environ,
         "KADR_VAR_DIR": str(work / "var"),
-        "DEBUG": "1",
+        "DEBUG": "0",
+        "SECRET_KEY": "kadr-bench-" + os.urandom(16).hex(),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "STATIC_ROOT": str(work / "static"),
         "KADR_STORAGE": "local",
         "KADR_MAX_UPLOAD_BYTES": str(max(size * 2, 1024**3)),
         "DATABASE_URL": f"sqlite:///{work / 'bench.sqlite3'}",
@@ -352,6 +356,7 @@ def main() -> int:
         # The filesystem broker's folders, so that queueing the asset's preview is quick.
         for folder in ("queue", "processed"):
             (work / "var" / "celery" / folder).mkdir(parents=True, exist_ok=True)
+        (work / "static").mkdir()
         manage = [PY, str(ROOT / "manage.py")]
         subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True, cwd=ROOT)
         token = (
