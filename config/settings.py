@@ -244,6 +244,9 @@ KADR_SCRATCH_DIR = Path(envstr("KADR_SCRATCH_DIR", str(VAR_DIR / "scratch")))
 KADR_UPLOAD_DIR = Path(envstr("KADR_UPLOAD_DIR", str(VAR_DIR / "uploads")))
 KADR_S3_BUCKET = envstr("KADR_S3_BUCKET", "kadr")
 KADR_S3_ENDPOINT_URL = envstr("KADR_S3_ENDPOINT_URL") or None
+# The bucket's address for browsers (presigned media and upload URLs), when it differs
+# from the servers' one; empty = the same.
+KADR_S3_PUBLIC_ENDPOINT_URL = envstr("KADR_S3_PUBLIC_ENDPOINT_URL") or None
 KADR_S3_REGION = envstr("KADR_S3_REGION", "us-east-1")
 KADR_S3_ACCESS_KEY_ID = envstr("KADR_S3_ACCESS_KEY_ID")
 KADR_S3_SECRET_ACCESS_KEY = envstr("KADR_S3_SECRET_ACCESS_KEY")

@@ -73,6 +73,7 @@ class S3Storage(Storage):
         *,
         bucket: str,
         endpoint_url: str | None = None,
+        public_endpoint_url: str | None = None,
         region: str = "us-east-1",
         access_key_id: str = "",
         secret_access_key: str = "",
@@ -83,21 +84,33 @@ class S3Storage(Storage):
         read_timeout: float = 60.0,
     ) -> None:
         self.bucket = bucket
-        config = Config(
-            region_name=region,
-            signature_version="s3v4",
-            retries={"mode": "standard", "max_attempts": max_attempts},
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
-            # MinIO and moto behind a plain endpoint want path-style addressing.
-            s3={"addressing_style": "path" if endpoint_url else "auto"},
-        )
-        self.client: Any = boto3.session.Session().client(
-            "s3",
-            endpoint_url=endpoint_url,
-            aws_access_key_id=access_key_id or None,
-            aws_secret_access_key=secret_access_key or None,
-            config=config,
+
+        def client_for(endpoint: str | None) -> Any:
+            config = Config(
+                region_name=region,
+                signature_version="s3v4",
+                retries={"mode": "standard", "max_attempts": max_attempts},
+                connect_timeout=connect_timeout,
+                read_timeout=read_timeout,
+                # MinIO and moto behind a plain endpoint want path-style addressing.
+                s3={"addressing_style": "path" if endpoint else "auto"},
+            )
+            return boto3.session.Session().client(
+                "s3",
+                endpoint_url=endpoint,
+                aws_access_key_id=access_key_id or None,
+                aws_secret_access_key=secret_access_key or None,
+                config=config,
+            )
+
+        self.client: Any = client_for(endpoint_url)
+        # URLs for browsers are signed for the name browsers use (the signature covers the
+        # host): a TLS proxy's public name in front of MinIO, while the containers talk to
+        # minio:9000 directly. Signing needs no request, so this client never connects.
+        self.signer: Any = (
+            client_for(public_endpoint_url)
+            if public_endpoint_url and public_endpoint_url != endpoint_url
+            else self.client
         )
         self.transfer = TransferConfig(
             multipart_threshold=multipart_threshold,
@@ -111,6 +124,7 @@ class S3Storage(Storage):
         return cls(
             bucket=settings.KADR_S3_BUCKET,
             endpoint_url=settings.KADR_S3_ENDPOINT_URL,
+            public_endpoint_url=settings.KADR_S3_PUBLIC_ENDPOINT_URL,
             region=settings.KADR_S3_REGION,
             access_key_id=settings.KADR_S3_ACCESS_KEY_ID,
             secret_access_key=settings.KADR_S3_SECRET_ACCESS_KEY,
@@ -212,7 +226,7 @@ class S3Storage(Storage):
             params["ResponseContentDisposition"] = f'attachment; filename="{safe}"'
         try:
             return str(
-                self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=ttl)
+                self.signer.generate_presigned_url("get_object", Params=params, ExpiresIn=ttl)
             )
         except TRANSIENT as exc:
             raise StorageError(f"signing {key} failed: {exc}") from exc
@@ -249,7 +263,7 @@ class S3Storage(Storage):
             params["ContentLength"] = size
         try:
             return str(
-                self.client.generate_presigned_url("upload_part", Params=params, ExpiresIn=ttl)
+                self.signer.generate_presigned_url("upload_part", Params=params, ExpiresIn=ttl)
             )
         except TRANSIENT as exc:
             raise StorageError(f"signing part {part_number} of {key} failed: {exc}") from exc

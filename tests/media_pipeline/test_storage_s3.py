@@ -106,6 +106,37 @@ def test_it_reads_a_private_object_only_through_a_presigned_url(s3_storage, s3_e
     assert status == 200 and body == source.read_bytes()
 
 
+def test_it_signs_browser_urls_for_the_public_endpoint(s3_storage, s3_endpoint, settings, tmp_path):
+    """Containers talk to minio:9000; browsers reach the bucket through a proxy's public
+    name. The signature covers the host, so their URLs must be signed for that name."""
+    public = s3_endpoint.url.replace("127.0.0.1", "localhost")
+    settings.KADR_S3_PUBLIC_ENDPOINT_URL = public
+    storage.reset()
+    backend = storage.get_storage()
+    source = write(tmp_path / "x.mp4", 3000)
+    backend.save_file("media/p/review/1/720p.mp4", source)
+
+    url = backend.url("media/p/review/1/720p.mp4", ttl=60)
+    assert url.startswith(f"{public}/") and "Signature=" in url
+    status, _, body = fetch(url)
+    assert status == 200 and body == source.read_bytes()
+
+    upload_id = backend.create_multipart("media/p/original")
+    part = backend.sign_part("media/p/original", upload_id, 1, ttl=60, size=3000)
+    assert part.startswith(f"{public}/")
+    request = urllib.request.Request(  # noqa: S310 (127.0.0.1 only)
+        part,
+        data=source.read_bytes(),
+        method="PUT",
+        headers={"Content-Type": "application/octet-stream"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (127.0.0.1 only)
+        assert response.status == 200
+    # The servers themselves keep using the internal address.
+    assert backend.client.meta.endpoint_url == s3_endpoint.url
+    assert backend.list_parts("media/p/original", upload_id)[0]["size"] == 3000
+
+
 def test_it_deletes_a_prefix_and_nothing_else(s3_storage, tmp_path):
     source = write(tmp_path / "x.bin", 10)
     for key in ("media/a/review/1/a.mp4", "media/a/review/1/b.mp4", "media/ab/original"):
