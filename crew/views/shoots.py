@@ -83,7 +83,7 @@ class FootageRow:
 
 def footage_rows(shoot: Shoot, user: Any) -> list[FootageRow]:
     """The shoot's clips with their footage-preview state and, if allowed, signed URLs."""
-    items = list(shoot.footage.select_related("media").order_by("created_at"))
+    items = list(shoot.footage.select_related("media", "added_by").order_by("created_at"))
     jobs = {
         job.asset_id: job
         for job in ProcessingJob.objects.filter(
@@ -91,6 +91,12 @@ def footage_rows(shoot: Shoot, user: Any) -> list[FootageRow]:
         ).prefetch_related("renditions")
     }
     storage = get_storage()
+    # Crew and the press head see every clip; so does the department that asked for the
+    # shoot, since a clip on its shoot is its footage. Anyone else, clip by clip.
+    department_id = permissions.department_id_of(user)
+    whole_shoot = permissions.can_see_all_media(user) or (
+        department_id is not None and department_id == shoot.request.department_id
+    )
     rows = []
     for item in items:
         asset = item.media
@@ -109,7 +115,7 @@ def footage_rows(shoot: Shoot, user: Any) -> list[FootageRow]:
             progress=progress,
             error=error if status == AssetStatus.FAILED else "",
         )
-        if can_view_asset(user, asset):
+        if whole_shoot or can_view_asset(user, asset):
             if asset.original_key:
                 row.download_url = storage.url(
                     asset.original_key, download_name=asset.original_name or None

@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -214,6 +216,31 @@ def test_it_previews_footage_from_the_smallest_rendition_and_signs_the_download(
     assert "/360p.mp4" in video and "/poster.jpg" in video and "/720p.mp4" not in video
     assert "/original" in html and "download" in html
     assert "0:10" in html  # the duration
+
+
+def test_it_lists_a_departments_footage_in_the_same_queries_for_few_and_many_clips(users, book):
+    """The department that asked for the shoot sees its clips; checking that once for the
+    shoot, not once per clip, keeps the page's queries flat."""
+    shoot = book(day(), "10:00", "11:00", ["operator"])
+    url = reverse("crew:shoot", kwargs={"pk": shoot.pk})
+
+    def add_clips(n: int) -> None:
+        for _ in range(n):
+            asset = factories.ready_asset(uploaded_by=users["operator"], purposes=("footage",))
+            Footage.objects.create(shoot=shoot, media=asset, added_by=users["operator"])
+
+    def queries() -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as ctx:
+            page = client_for(users["health"]).get(url)
+        assert page.status_code == 200
+        return len(ctx.captured_queries), page.content.decode()
+
+    add_clips(2)
+    few, _ = queries()
+    add_clips(6)
+    many, html = queries()
+    assert many == few
+    assert html.count("/original") == 8  # every clip's signed download link
 
 
 def test_it_reschedules_from_the_shoot_page_and_tells_the_crew(
