@@ -121,11 +121,11 @@ def tee_spec(plan: Plan) -> str:
 
 
 def _audio_chain(source: Any, plan: Plan) -> Any:
-    return (
-        source.filter("aresample", **{"async": 1})
-        .filter("loudnorm", I=plan.loudness, TP=-1.5, LRA=11)
-        .filter("aresample", 48000)
-        .filter("aformat", sample_fmts="fltp", channel_layouts="stereo")
+    audio = source.filter("aresample", **{"async": 1})
+    if plan.loudness is not None:
+        audio = audio.filter("loudnorm", I=plan.loudness, TP=-1.5, LRA=11)
+    return audio.filter("aresample", 48000).filter(
+        "aformat", sample_fmts="fltp", channel_layouts="stereo"
     )
 
 

@@ -69,7 +69,7 @@ class Plan:
     fps: float | None = None  # set when the rate must be made constant or capped
     segment_seconds: int = 4
     gop: int = 100
-    loudness: float = -16.0
+    loudness: float | None = -16.0  # LUFS; None keeps the source's levels
     stills: thumbnails.StillsPlan | None = None
     storyboard: thumbnails.StoryboardPlan | None = None
     poster: bool = False
@@ -159,7 +159,7 @@ def plan_for(probe: ProbeResult, purpose: str) -> Plan:
         "preset": str(config.get("preset", "veryfast")),
         "has_audio": probe.has_audio,
         "segment_seconds": segment,
-        "loudness": float(settings.KADR_LOUDNESS_LUFS),
+        "loudness": float(settings.KADR_LOUDNESS_LUFS) if config.get("loudnorm", True) else None,
         "audio_stream": probe.audio_stream or "a:0",
     }
     if not probe.is_video:

@@ -101,6 +101,12 @@ def test_it_normalises_loudness_to_the_configured_target(settings) -> None:
     assert "loudnorm=I=-23.0" in filter_graph(ffmpeg.transcode_argv(SOURCE, plan()))
 
 
+def test_footage_previews_keep_the_cameras_levels() -> None:
+    footage = filter_graph(ffmpeg.transcode_argv(SOURCE, plan("footage")))
+    assert "loudnorm" not in footage and "aresample=48000" in footage
+    assert "loudnorm" in filter_graph(ffmpeg.transcode_argv(SOURCE, plan("review")))
+
+
 def test_a_silent_source_gets_renditions_without_audio() -> None:
     argv = ffmpeg.transcode_argv(SOURCE, plan(has_audio=False))
     assert "-c:a" not in argv and "loudnorm" not in filter_graph(argv)
