@@ -8,43 +8,20 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-VENV_BIN = Path(sys.executable).parent
-
-
-def _env(var_dir: Path) -> dict[str, str]:
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("KADR_", "DATABASE_", "CELERY_"))
-    }
-    env.update({"KADR_VAR_DIR": str(var_dir), "DJANGO_SETTINGS_MODULE": "config.settings"})
-    return env
-
-
-def _manage(env: dict[str, str], *args: str) -> str:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    ).stdout
+from tests.processes import ROOT, VENV_BIN, kadr_env, manage
 
 
 @pytest.mark.slow
 def test_it_processes_an_upload_with_a_worker_on_the_filesystem_broker(tmp_path, clips):
-    env = _env(tmp_path / "var")
-    _manage(env, "migrate", "--noinput")
+    env = kadr_env(tmp_path / "var")
+    manage(env, "migrate", "--noinput")
     clip = clips("landscape")
     asset_id = (
-        _manage(
+        manage(
             env,
             "shell",
             "-c",
@@ -87,7 +64,7 @@ def test_it_processes_an_upload_with_a_worker_on_the_filesystem_broker(tmp_path,
         state: dict = {}
         while time.monotonic() < deadline:
             state = json.loads(
-                _manage(
+                manage(
                     env,
                     "shell",
                     "-c",

@@ -12,15 +12,14 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
+from tests.processes import ROOT, VENV_BIN, kadr_env, manage
+
 URL = "/api/v1/media/uploads/"
 
 MAKE_TOKEN = """
@@ -56,39 +55,19 @@ class Server:
 @pytest.fixture(scope="module")
 def gunicorn(tmp_path_factory) -> Iterator[Server]:
     var_dir = tmp_path_factory.mktemp("gunicorn") / "var"
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("KADR_", "DATABASE_", "CELERY_"))
-    }
-    env.update(
-        KADR_VAR_DIR=str(var_dir),
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DEBUG="1",
-        KADR_UPLOAD_CHUNK_SIZE=str(1024 * 1024),
-        LOG_LEVEL="WARNING",
-    )
+    env = kadr_env(var_dir, DEBUG="1", KADR_UPLOAD_CHUNK_SIZE=str(1024 * 1024), LOG_LEVEL="WARNING")
     # Queueing the clip's processing at completion needs the broker's folders.
     for folder in ("queue", "processed"):
         (var_dir / "celery" / folder).mkdir(parents=True, exist_ok=True)
 
-    def manage(*args: str) -> str:
-        return subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        ).stdout
-
-    manage("migrate", "--noinput", "-v", "0")
-    token = manage("shell", "-c", MAKE_TOKEN).strip().splitlines()[-1]
+    manage(env, "migrate", "--noinput", "-v", "0")
+    token = manage(env, "shell", "-c", MAKE_TOKEN).strip().splitlines()[-1]
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     log = (var_dir / "gunicorn.log").open("wb")
     process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-c", "python:config.gunicorn", "config.wsgi",
+        [str(VENV_BIN / "gunicorn"), "-c", "python:config.gunicorn", "config.wsgi",
          "-b", f"127.0.0.1:{port}", "--workers", "1", "--access-logfile", "/dev/null"],
         cwd=ROOT,
         env=env,
