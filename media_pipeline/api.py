@@ -408,8 +408,9 @@ class UploadDetailView(MediaAPIView):
     @extend_schema(
         summary="Send the next chunk (chunks mode)",
         description="Body: the raw bytes (Content-Type application/offset+octet-stream), "
-        "Content-Length required. A wrong offset, a repeated chunk or a chunk after "
-        "completion answers 409 with the offset to resume from. The chunk that reaches "
+        "Content-Length required. A wrong offset, a repeated chunk, a chunk after "
+        "completion, or bytes the server lost in a crash answer 409 with the offset to "
+        "resume from. The chunk that reaches "
         "the size completes the upload and the answer carries the asset id.",
         parameters=[OFFSET_HEADER],
         request={"application/offset+octet-stream": OpenApiTypes.BINARY},
