@@ -9,8 +9,6 @@ restarted). Processing is held back and run by the test, so the waiting state is
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from django.urls import reverse
 
@@ -18,26 +16,21 @@ from crew import demo
 from media_pipeline import tasks
 from media_pipeline.models import MediaAsset
 from tests import factories
+from tests.browser.common import ARTIFACTS, QUICK_PURPOSE, signed_in_phone
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "footage-pass-1"
-SMALL = {
-    "rungs": ["360p"],
-    "preset": "ultrafast",
-    "hls": False,
-    "poster": True,
-    "thumbnails": 0,
-    "storyboard": False,
-}
-TIMEOUT_MS = 60_000
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 def test_it_shows_and_follows_the_first_clip_on_an_empty_shoot_without_a_reload(
     browser, live_server, settings, monkeypatch, tmp_path
 ):
-    settings.KADR_PURPOSES = {"footage": SMALL, "review": SMALL, "publish": SMALL}
+    settings.KADR_PURPOSES = {
+        "footage": QUICK_PURPOSE,
+        "review": QUICK_PURPOSE,
+        "publish": QUICK_PURPOSE,
+    }
     settings.LANGUAGE_CODE = "en"
     # The worker is "busy": queued jobs wait until the test runs them.
     queued: list[tuple[str, str]] = []
@@ -50,16 +43,7 @@ def test_it_shows_and_follows_the_first_clip_on_an_empty_shoot_without_a_reload(
     first = factories.generate_clip(tmp_path, "landscape", duration=1, size="320x180")
     second = factories.generate_clip(tmp_path, "tiny", duration=1)
 
-    context = browser.new_context(locale="en-US", viewport={"width": 390, "height": 844})
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{live_server.url}/login/")
-    page.fill("input[name=username]", "operator")
-    page.fill("input[name=password]", PASSWORD)
-    page.press("input[name=password]", "Enter")
-    page.wait_for_load_state()
+    page, errors = signed_in_phone(browser, live_server.url, "operator", PASSWORD)
     page.goto(live_server.url + reverse("crew:shoot", kwargs={"pk": shoot.pk}))
     assert "No footage yet." in page.locator("#footage").inner_text()
     assert page.locator("#footage .clip").count() == 0
@@ -90,4 +74,4 @@ def test_it_shows_and_follows_the_first_clip_on_an_empty_shoot_without_a_reload(
     assert kept == 1, "the ready clip was rebuilt"
     assert page.evaluate("window.__sameDocument") is True
     assert not errors, errors
-    context.close()
+    page.context.close()

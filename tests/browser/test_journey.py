@@ -22,10 +22,10 @@ from django.utils import timezone
 from crew import demo
 from crew.models import Publication, ShootRequest, Status, Version
 from tests import factories
+from tests.browser.common import ARTIFACTS, TIMEOUT_MS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PASSWORD = "journey-pass-1"
 SMALL = {
     "rungs": ["360p"],
@@ -35,7 +35,6 @@ SMALL = {
     "thumbnails": 1,
     "storyboard": True,
 }
-TIMEOUT_MS = 60_000
 
 
 @pytest.fixture

@@ -4,15 +4,13 @@ English and in the longer Ukrainian labels, for the press head who has every ite
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from crew import demo
+from tests.browser.common import ARTIFACTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PASSWORD = "phone-nav-pass-1"
 PHONE = {"width": 390, "height": 844}
 TIMEOUT_MS = 30_000

@@ -11,8 +11,9 @@ from crew import demo, workflow
 from crew.models import Status
 from media_pipeline import uploads
 from tests import factories
+from tests.browser.common import ARTIFACTS, TIMEOUT_MS
 from tests.browser.conftest import CHROMIUM_ARGS
-from tests.browser.test_journey import ARTIFACTS, PASSWORD, SMALL, TIMEOUT_MS
+from tests.browser.test_journey import PASSWORD, SMALL
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -9,7 +9,6 @@ to completion; the clip's poster then shows on the shoot page.
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -17,27 +16,22 @@ from django.urls import reverse
 from crew import demo
 from media_pipeline.models import MediaAsset, Upload
 from tests import factories
+from tests.browser.common import ARTIFACTS, QUICK_PURPOSE, signed_in_phone
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "upload-pass-1"
-SMALL = {
-    "rungs": ["360p"],
-    "preset": "ultrafast",
-    "hls": False,
-    "poster": True,
-    "thumbnails": 0,
-    "storyboard": False,
-}
 CHUNK = 32 * 1024
-TIMEOUT_MS = 60_000
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 def test_it_resumes_an_upload_after_a_reload_and_shows_the_poster(
     browser, live_server, settings, tmp_path
 ):
-    settings.KADR_PURPOSES = {"footage": SMALL, "review": SMALL, "publish": SMALL}
+    settings.KADR_PURPOSES = {
+        "footage": QUICK_PURPOSE,
+        "review": QUICK_PURPOSE,
+        "publish": QUICK_PURPOSE,
+    }
     settings.KADR_UPLOAD_CHUNK_SIZE = CHUNK
     demo.ensure_channels()
     demo.ensure_users(password=PASSWORD)
@@ -45,16 +39,7 @@ def test_it_resumes_an_upload_after_a_reload_and_shows_the_poster(
     clip = factories.generate_clip(tmp_path, "landscape", duration=2, size="640x360")
     assert clip.stat().st_size > 4 * CHUNK, "the clip must take several chunks"
 
-    context = browser.new_context(locale="en-US", viewport={"width": 390, "height": 844})
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{live_server.url}/login/")
-    page.fill("input[name=username]", "operator")
-    page.fill("input[name=password]", PASSWORD)
-    page.press("input[name=password]", "Enter")
-    page.wait_for_load_state()
+    page, errors = signed_in_phone(browser, live_server.url, "operator", PASSWORD)
     shoot_url = live_server.url + reverse("crew:shoot", kwargs={"pk": shoot.pk})
     page.goto(shoot_url)
 
@@ -120,4 +105,4 @@ def test_it_resumes_an_upload_after_a_reload_and_shows_the_poster(
     assert image.ok and image.headers["content-type"].startswith("image/")
     page.screenshot(path=str(ARTIFACTS / "upload-done.png"), full_page=True)
     assert not errors, errors
-    context.close()
+    page.context.close()

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from media_pipeline import services, tasks
-from media_pipeline.models import AssetStatus, ProcessingJob
+from media_pipeline.models import AssetStatus, MediaAsset, ProcessingJob
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -24,10 +24,16 @@ def sent(monkeypatch) -> list[tuple[str, str]]:
     return sent
 
 
-def test_it_queues_a_job_once_when_asked_twice(sent, django_capture_on_commit_callbacks) -> None:
+def queued_for_review(capture_on_commit) -> MediaAsset:
+    """A new asset whose review job was requested and sent (callbacks run)."""
     asset = factories.ready_asset(purposes=())
-    with django_capture_on_commit_callbacks(execute=True):
+    with capture_on_commit(execute=True):
         services.request_processing(asset, "review")
+    return asset
+
+
+def test_it_queues_a_job_once_when_asked_twice(sent, django_capture_on_commit_callbacks) -> None:
+    asset = queued_for_review(django_capture_on_commit_callbacks)
     queued_at = ProcessingJob.objects.get(asset=asset).queued_at
     with django_capture_on_commit_callbacks(execute=True):
         job = services.request_processing(asset, "review")
@@ -39,9 +45,7 @@ def test_it_queues_a_job_once_when_asked_twice(sent, django_capture_on_commit_ca
 def test_it_queues_again_a_job_whose_message_was_lost(
     sent, settings, django_capture_on_commit_callbacks
 ) -> None:
-    asset = factories.ready_asset(purposes=())
-    with django_capture_on_commit_callbacks(execute=True):
-        services.request_processing(asset, "review")
+    asset = queued_for_review(django_capture_on_commit_callbacks)
     long_ago = timezone.now() - timedelta(seconds=settings.KADR_LEASE_SECONDS + 60)
     ProcessingJob.objects.filter(asset=asset).update(queued_at=long_ago)
     with django_capture_on_commit_callbacks(execute=True):
@@ -54,9 +58,7 @@ def test_it_queues_again_a_job_whose_message_was_lost(
 def test_it_queues_again_a_job_the_broker_never_received(
     sent, django_capture_on_commit_callbacks
 ) -> None:
-    asset = factories.ready_asset(purposes=())
-    with django_capture_on_commit_callbacks(execute=True):
-        services.request_processing(asset, "review")
+    asset = queued_for_review(django_capture_on_commit_callbacks)
     # What tasks.enqueue records when the broker is down.
     ProcessingJob.objects.filter(asset=asset).update(queued_at=None)
     with django_capture_on_commit_callbacks(execute=True):
@@ -67,9 +69,7 @@ def test_it_queues_again_a_job_the_broker_never_received(
 def test_the_sweeper_still_rescues_a_stuck_queued_job(
     sent, settings, django_capture_on_commit_callbacks
 ) -> None:
-    asset = factories.ready_asset(purposes=())
-    with django_capture_on_commit_callbacks(execute=True):
-        services.request_processing(asset, "review")
+    asset = queued_for_review(django_capture_on_commit_callbacks)
     long_ago = timezone.now() - timedelta(seconds=settings.KADR_LEASE_SECONDS + 60)
     ProcessingJob.objects.filter(asset=asset).update(queued_at=long_ago)
     assert tasks.sweep() == 1
