@@ -9,8 +9,8 @@ The hot loop of a local-storage upload, measured with bench/upload.py:
   request on the connection work as before.
 - On Linux the socket's bytes are spliced into the file inside the kernel (the way
   `cp` copies), and a second thread hashes what has landed, straight from the page
-  cache, while the next block arrives: on this machine class copying through a
-  Python buffer cost more than receiving and hashing together.
+  cache, while the next block arrives (RunningHash): on this machine class copying
+  through a Python buffer cost more than receiving and hashing together.
 - Anywhere else (runserver, Django's test client, another WSGI server) the WSGI
   stream is read into one reused buffer, hashed and written, block by block.
 
@@ -21,19 +21,20 @@ ends the chunk early and keeps what arrived. A failing disk raises DiskError.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import mmap
 import os
-import queue
 import select
 import ssl
 import sys
 import threading
+from collections import deque
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, UnreadablePostError
 
-BLOCK = 4 * 1024 * 1024  # the copying loop's buffer, and the hashing thread's regions
+BLOCK = 4 * 1024 * 1024  # the copying loop's buffer, and the running hash's regions
 SPLICE_STEP = 1024 * 1024  # the pipe's size: what one splice moves at most
 F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 
@@ -47,13 +48,22 @@ def body_of(request: HttpRequest, length: int) -> Any:
     return _gunicorn_body(request.META, length) or StreamBody(request)
 
 
-def receive(fd: int, body: Any, length: int, digest: Any) -> int:
-    """Write up to `length` body bytes at fd's position, updating digest; returns the count."""
-    if isinstance(body, GunicornBody) and body.can_splice():
-        ahead = body.take_ahead(length)
-        _write(fd, ahead, digest)
-        return len(ahead) + _splice(fd, body, length - len(ahead), digest)
-    return _copy(fd, body, length, digest)
+def receive(fd: int, body: Any, length: int, hasher: RunningHash | None) -> int:
+    """Write up to `length` body bytes at fd's position; returns the count.
+
+    What lands is queued on `hasher` (whose `covered` must be fd's position) and
+    hashed in the background: the caller need not wait for it.
+    """
+    landed = _Landed(hasher, fd, os.lseek(fd, 0, os.SEEK_CUR))
+    try:
+        if isinstance(body, GunicornBody) and body.can_splice():
+            ahead = body.take_ahead(length)
+            _write(fd, ahead)
+            landed.add(len(ahead))
+            return len(ahead) + _splice(fd, body, length - len(ahead), landed)
+        return _copy(fd, body, length, landed)
+    finally:
+        landed.close()
 
 
 # --- readers ----------------------------------------------------------------------------
@@ -158,9 +168,30 @@ def _gunicorn_body(environ: dict[str, Any], length: int) -> GunicornBody | None:
 # --- the two loops ----------------------------------------------------------------------
 
 
-def _write(fd: int, data: memoryview, digest: Any) -> None:
-    if digest is not None:
-        digest.update(data)
+class _Landed:
+    """Counts the bytes written since `start` and queues them for hashing in BLOCK regions."""
+
+    def __init__(self, hasher: RunningHash | None, fd: int, start: int) -> None:
+        self.source = hasher.source(fd) if hasher is not None else None
+        self.start, self.size = start, 0
+
+    def add(self, count: int) -> None:
+        self.size += count
+        if self.size >= BLOCK:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.source is not None and self.size:
+            self.source.put(self.start, self.size)
+        self.start, self.size = self.start + self.size, 0
+
+    def close(self) -> None:
+        self.flush()
+        if self.source is not None:
+            self.source.close()
+
+
+def _write(fd: int, data: memoryview) -> None:
     try:
         while data:
             data = data[os.write(fd, data) :]
@@ -168,30 +199,29 @@ def _write(fd: int, data: memoryview, digest: Any) -> None:
         raise DiskError(str(exc)) from exc
 
 
-def _copy(fd: int, body: Any, length: int, digest: Any) -> int:
-    """Through one reused buffer: receive a block, hash it, write it."""
+def _copy(fd: int, body: Any, length: int, landed: _Landed) -> int:
+    """Through one reused buffer: receive a block, write it, queue it for hashing."""
     buffer = memoryview(bytearray(min(BLOCK, length)))
     received = 0
     while received < length:
         view = buffer[: min(len(buffer), length - received)]
         got = body.readinto(view)
-        _write(fd, view[:got], digest)
+        _write(fd, view[:got])
+        landed.add(got)
         received += got
         if got < len(view):
             break  # the client went away; keep what arrived
     return received
 
 
-def _splice(fd: int, body: GunicornBody, length: int, digest: Any) -> int:
-    """Socket → pipe → file inside the kernel; a second thread hashes each landed block."""
+def _splice(fd: int, body: GunicornBody, length: int, landed: _Landed) -> int:
+    """Socket → pipe → file inside the kernel; the running hash reads what landed."""
     if length <= 0:
         return 0
     pipe_out, pipe_in = os.pipe()
-    hasher = _Hasher(fd, digest) if digest is not None else None
     poller = select.poll()
     poller.register(body.sock.fileno(), select.POLLIN)
     received = 0
-    block_start, block_size = os.lseek(fd, 0, os.SEEK_CUR), 0
     try:
         try:
             fcntl.fcntl(pipe_in, F_SETPIPE_SZ, SPLICE_STEP)
@@ -217,56 +247,127 @@ def _splice(fd: int, body: GunicornBody, length: int, digest: Any) -> int:
                 body.broken()
                 raise DiskError(str(exc)) from exc
             received += got
-            block_size += got
-            if hasher is not None and block_size >= BLOCK:
-                hasher.add(block_start, block_size)
-                block_start, block_size = block_start + block_size, 0
+            landed.add(got)
     finally:
         os.close(pipe_out)
         os.close(pipe_in)
-        if hasher is not None:
-            if block_size:
-                hasher.add(block_start, block_size)
-            hasher.finish()
     return received
 
 
-class _Hasher(threading.Thread):
-    """Hashes file regions, in order, straight from the page cache (mmap: no copy)."""
+# --- the running hash -------------------------------------------------------------------
 
-    def __init__(self, fd: int, digest: Any) -> None:
-        super().__init__(name="upload-hasher", daemon=True)
-        self.fd, self.digest = fd, digest
-        self.regions: queue.SimpleQueue[tuple[int, int] | None] = queue.SimpleQueue()
-        self.error: BaseException | None = None
-        self.start()
 
-    def add(self, start: int, size: int) -> None:
-        self.regions.put((start, size))
+class RunningHash:
+    """The sha256 of a part file's first `covered` bytes, computed by a background thread.
 
-    def finish(self) -> None:
-        self.regions.put(None)
-        self.join()
-        if self.error is not None:
-            raise DiskError(f"hashing the part file failed: {self.error}") from self.error
+    The request thread queues each region of the file as it lands and goes on
+    receiving; hashing reads the page cache through mmap (no copy). The hash of one
+    chunk's tail runs on while the answer goes out and the next chunk comes in, so a
+    chunk's answer never waits for hashing (bench/upload.py: that wait was a fifth of
+    every chunk). hexdigest() waits for the queue to drain.
 
-    def run(self) -> None:
-        while (region := self.regions.get()) is not None:
-            if self.error is not None:
-                continue  # drain; finish() reports the first error
-            start, size = region
-            aligned = start - start % mmap.ALLOCATIONGRANULARITY
-            try:
-                with (
-                    mmap.mmap(
-                        self.fd,
-                        start + size - aligned,
-                        flags=mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0),
-                        prot=mmap.PROT_READ,
-                        offset=aligned,
-                    ) as mapped,
-                    memoryview(mapped) as view,
-                ):
-                    self.digest.update(view[start - aligned :])
-            except (OSError, ValueError) as exc:
-                self.error = exc
+    Regions must follow each other from byte 0. At most MAX_PENDING bytes wait in the
+    queue: a receiver faster than hashing waits for it rather than run ahead without
+    bound. Nothing may cut the file below `covered` while the queue is not empty:
+    cancel() first (a region the file no longer holds is reported, never read).
+    """
+
+    MAX_PENDING = 64 * 1024 * 1024
+
+    def __init__(self) -> None:
+        self.digest = hashlib.sha256()
+        self.covered = 0  # bytes from the start queued so far
+        self._queue: deque[tuple[int, int, int]] = deque()  # (fd, start, size); size 0: close fd
+        self._pending = 0
+        self._busy = False  # a thread is draining the queue
+        self._cancelled = False
+        self._error: BaseException | None = None
+        self._changed = threading.Condition()
+
+    def source(self, fd: int) -> _Source:
+        """Regions of fd's file, read through a descriptor of the hash's own."""
+        return _Source(self, os.dup(fd))
+
+    def hexdigest(self) -> str:
+        """Waits for every queued region; DiskError if one could not be read."""
+        self._wait_idle()
+        if self._error is not None:
+            raise DiskError(f"hashing the part file failed: {self._error}") from self._error
+        if self._cancelled:
+            raise DiskError("the running hash was cancelled")
+        return self.digest.hexdigest()
+
+    def cancel(self) -> None:
+        """Stop hashing: what is queued is dropped (descriptors closed) before this returns."""
+        with self._changed:
+            self._cancelled = True
+        self._wait_idle()
+
+    def _put(self, fd: int, start: int, size: int) -> None:
+        with self._changed:
+            if size:
+                if start != self.covered:
+                    raise ValueError(f"region at {start}, the hash covers {self.covered}")
+                while self._pending >= self.MAX_PENDING and not self._cancelled:
+                    self._changed.wait()
+                self.covered += size
+                self._pending += size
+            self._queue.append((fd, start, size))
+            if not self._busy:
+                self._busy = True
+                threading.Thread(target=self._drain, name="upload-hash", daemon=True).start()
+
+    def _wait_idle(self) -> None:
+        with self._changed:
+            while self._busy:
+                self._changed.wait()
+
+    def _drain(self) -> None:
+        while True:
+            with self._changed:
+                if not self._queue:
+                    self._busy = False
+                    self._changed.notify_all()
+                    return
+                fd, start, size = self._queue.popleft()
+                skip = self._cancelled or self._error is not None
+            if not size:
+                os.close(fd)
+                continue
+            if not skip:
+                try:
+                    _hash_region(self.digest, fd, start, size)
+                except (OSError, ValueError) as exc:
+                    self._error = exc
+            with self._changed:
+                self._pending -= size
+                self._changed.notify_all()
+
+
+class _Source:
+    def __init__(self, hasher: RunningHash, fd: int) -> None:
+        self.hasher, self.fd = hasher, fd
+
+    def put(self, start: int, size: int) -> None:
+        self.hasher._put(self.fd, start, size)
+
+    def close(self) -> None:
+        self.hasher._put(self.fd, 0, 0)  # the thread closes it after the last region
+
+
+def _hash_region(digest: Any, fd: int, start: int, size: int) -> None:
+    # mmap refuses a region past the end of the file (ValueError). Touching a mapped
+    # page that a truncation cut afterwards would kill the process (SIGBUS): hence
+    # RunningHash.cancel() before any truncation.
+    aligned = start - start % mmap.ALLOCATIONGRANULARITY
+    with (
+        mmap.mmap(
+            fd,
+            start + size - aligned,
+            flags=mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0),
+            prot=mmap.PROT_READ,
+            offset=aligned,
+        ) as mapped,
+        memoryview(mapped) as view,
+    ):
+        digest.update(view[start - aligned :])

@@ -2,9 +2,10 @@
 
 Two modes, one Upload row each:
 - "chunks" (local storage): the client PATCHes chunks at the offset the server
-  reports; each is streamed to KADR_UPLOAD_DIR/<upload id>.part and hashed on the
-  way (the running sha256 lives in this process; another process falls back to a
-  streaming re-hash at completion). The last chunk completes the upload.
+  reports; each is streamed to KADR_UPLOAD_DIR/<upload id>.part and hashed in the
+  background as it lands (the running sha256 lives in this process; another process
+  falls back to a streaming re-hash at completion). The last chunk completes the
+  upload.
 - "s3": the browser PUTs parts straight to the bucket through presigned multipart
   URLs; the server signs, asks the bucket which parts it holds, completes, and a
   checksum task streams the object once to compute its sha256.
@@ -48,8 +49,8 @@ MIN_PART = 5 * 1024 * 1024  # S3's smallest part but the last
 MAX_PARTS = 10_000
 MAX_RUNNING_HASHES = 512
 
-# upload id → (offset covered, running sha256): lets completion skip a re-read.
-_running_hashes: dict[uuid.UUID, tuple[int, Any]] = {}
+# upload id → its part file's running sha256: lets completion skip a re-read.
+_running_hashes: dict[uuid.UUID, receive.RunningHash] = {}
 
 
 class UploadProblem(Exception):
@@ -178,9 +179,11 @@ def write_chunk(upload: Upload, *, offset: int, body: Any, length: int) -> Uploa
             raise conflict(upload, _("Wrong offset: resume from the offset given."))
         on_disk = os.fstat(fd).st_size
         _require_bytes_on_disk(upload, on_disk)
+        # Before anything may cut the file: a stale running hash stops reading it.
+        running = _running_hash_at(upload.pk, offset)
         if on_disk > offset:
             os.ftruncate(fd, offset)  # a torn earlier chunk past the committed offset
-        written = _stream_into(fd, upload, offset, body, length)
+        written = _stream_into(fd, upload, offset, body, length, running)
         new_offset = offset + written
         now = timezone.now()
         Upload.objects.filter(pk=upload.pk, offset=offset, status=UploadStatus.ACTIVE).update(
@@ -192,6 +195,9 @@ def write_chunk(upload: Upload, *, offset: int, body: Any, length: int) -> Uploa
         elif new_offset == upload.size:
             complete(upload)
     finally:
+        # Explicitly: the running hash's copy of this descriptor would hold the lock
+        # until it has read the chunk, and refuse the next one.
+        fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
     return upload
 
@@ -212,7 +218,7 @@ def _require_bytes_on_disk(upload: Upload, on_disk: int) -> None:
         upload.offset,
         on_disk,
     )
-    _running_hashes.pop(upload.pk, None)
+    _forget_running_hash(upload.pk)
     Upload.objects.filter(pk=upload.pk, offset=upload.offset, status=UploadStatus.ACTIVE).update(
         offset=on_disk, updated_at=timezone.now()
     )
@@ -222,30 +228,57 @@ def _require_bytes_on_disk(upload: Upload, on_disk: int) -> None:
     )
 
 
-def _stream_into(fd: int, upload: Upload, offset: int, body: Any, length: int) -> int:
-    """Write what the client sends at offset, hashing it; returns the bytes written."""
+def _running_hash_at(upload_id: uuid.UUID, offset: int) -> receive.RunningHash | None:
+    """The running hash to go on with at `offset` (a new one at 0), or None: completion
+    will re-read the file. One that covers some other offset is stopped first."""
+    running = _running_hashes.pop(upload_id, None)
+    if running is not None and running.covered != offset:
+        running.cancel()
+        running = None
+    return receive.RunningHash() if offset == 0 else running
+
+
+def _forget_running_hash(upload_id: uuid.UUID) -> None:
+    running = _running_hashes.pop(upload_id, None)
+    if running is not None:
+        running.cancel()
+
+
+def _stream_into(
+    fd: int,
+    upload: Upload,
+    offset: int,
+    body: Any,
+    length: int,
+    running: receive.RunningHash | None,
+) -> int:
+    """Write what the client sends at offset; returns the bytes written. The running
+    hash goes on in the background and is kept for the next chunk."""
     os.lseek(fd, offset, os.SEEK_SET)
-    state = _running_hashes.pop(upload.pk, None)
-    digest = state[1] if state and state[0] == offset else None
-    if offset == 0:
-        digest = hashlib.sha256()
     try:
-        received = receive.receive(fd, body, length, digest)
+        received = receive.receive(fd, body, length, running)
     except (receive.DiskError, OSError) as exc:
+        if running is not None:
+            running.cancel()  # it may be reading what the truncation cuts
         os.ftruncate(fd, offset)
         raise storage.StorageError(f"writing upload {upload.pk} failed: {exc}") from exc
-    if digest is not None:
+    if running is not None:
         if len(_running_hashes) >= MAX_RUNNING_HASHES:
-            # Abandoned uploads' states: drop the oldest; completion re-reads the file.
-            _running_hashes.pop(next(iter(_running_hashes)))
-        _running_hashes[upload.pk] = (offset + received, digest)
+            # Abandoned uploads' hashes: drop the oldest; completion re-reads the file.
+            _forget_running_hash(next(iter(_running_hashes)))
+        _running_hashes[upload.pk] = running
     return received
 
 
 def _local_sha256(upload: Upload, path: Path) -> str:
-    state = _running_hashes.pop(upload.pk, None)
-    if state and state[0] == upload.size:
-        return str(state[1].hexdigest())
+    running = _running_hashes.pop(upload.pk, None)
+    if running is not None and running.covered == upload.size:
+        try:
+            return running.hexdigest()
+        except receive.DiskError:
+            log.warning("upload %s: the running hash failed; reading the file again", upload.pk)
+    elif running is not None:
+        running.cancel()
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         while block := fh.read(BLOCK):
@@ -409,7 +442,7 @@ def _complete_s3(upload: Upload, asset_id: uuid.UUID) -> MediaAsset | None:
 
 def _after_completion(upload: Upload, asset: MediaAsset) -> Completion:
     """The tracker attaches the asset; its failure leaves the asset stored and reported."""
-    _running_hashes.pop(upload.pk, None)
+    _forget_running_hash(upload.pk)
     result: dict[str, Any] = {}
     hook = import_string(settings.KADR_UPLOAD_COMPLETE_HOOK)
     try:
@@ -482,7 +515,7 @@ def abort(upload: Upload) -> None:
 
 
 def _discard(upload: Upload) -> None:
-    _running_hashes.pop(upload.pk, None)
+    _forget_running_hash(upload.pk)
     if mode_of(upload) == S3:
         backend: Any = storage.get_storage()
         backend.abort_multipart(upload.storage_key, upload.s3_upload_id)

@@ -60,14 +60,14 @@ def gunicorn_request(server: socket.socket) -> tuple[RequestParser, HttpRequest]
 
 
 def write_to(tmp_path: Path, request: HttpRequest, length: int) -> tuple[int, bytes, str]:
-    digest = hashlib.sha256()
+    running = receive.RunningHash()
     target = tmp_path / "chunk.part"
     fd = os.open(target, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        count = receive.receive(fd, receive.body_of(request, length), length, digest)
+        count = receive.receive(fd, receive.body_of(request, length), length, running)
     finally:
         os.close(fd)
-    return count, target.read_bytes(), digest.hexdigest()
+    return count, target.read_bytes(), running.hexdigest()
 
 
 def test_it_takes_gunicorns_read_ahead_and_leaves_the_next_request_intact(
@@ -173,3 +173,92 @@ def test_it_leaves_a_body_something_already_read_to_the_wsgi_stream(pair):
     _, request = gunicorn_request(server)
     request.META["wsgi.input"].read(4)
     assert isinstance(receive.body_of(request, 10), receive.StreamBody)
+
+
+# --- the running hash: off the request thread, across chunks ----------------------------
+
+
+def open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def stream_request(data: bytes) -> HttpRequest:
+    return RequestFactory().generic(
+        "PATCH", "/", data, content_type="application/offset+octet-stream"
+    )
+
+
+def receive_chunk(path: Path, offset: int, data: bytes, running: receive.RunningHash) -> int:
+    """One chunk through its own descriptor, closed as soon as the chunk is written."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        os.lseek(fd, offset, os.SEEK_SET)
+        return receive.receive(
+            fd, receive.body_of(stream_request(data), len(data)), len(data), running
+        )
+    finally:
+        os.close(fd)
+
+
+def test_a_chunks_answer_does_not_wait_for_its_hash(tmp_path, gate):
+    data = os.urandom(9 * 1024 * 1024)
+    running = receive.RunningHash()
+
+    assert receive_chunk(tmp_path / "a.part", 0, data, running) == len(data)
+
+    assert not gate.is_set() and running.covered == len(data)
+    gate.set()
+    assert running.hexdigest() == hashlib.sha256(data).hexdigest()
+
+
+def test_a_running_hash_goes_on_across_chunks_and_closes_what_it_opened(tmp_path):
+    data = os.urandom(7 * 1024 * 1024 + 5)
+    path = tmp_path / "a.part"
+    before = open_fds()
+    running = receive.RunningHash()
+    for start in range(0, len(data), 3 * 1024 * 1024):
+        receive_chunk(path, start, data[start : start + 3 * 1024 * 1024], running)
+
+    assert running.hexdigest() == hashlib.sha256(data).hexdigest()
+    assert open_fds() == before
+
+
+def test_a_region_the_file_no_longer_holds_is_reported_not_read(tmp_path, gate):
+    """A file cut short under the queue is an error to report (then a re-read), not a crash."""
+    path = tmp_path / "a.part"
+    running = receive.RunningHash()
+    receive_chunk(path, 0, os.urandom(5 * 1024 * 1024), running)
+    os.truncate(path, 1024)
+    gate.set()
+
+    with pytest.raises(receive.DiskError):
+        running.hexdigest()
+
+
+def test_cancelling_drops_the_queue_and_closes_its_descriptors(tmp_path, gate):
+    before = open_fds()
+    running = receive.RunningHash()
+    for start in (0, 4 * 1024 * 1024):
+        receive_chunk(tmp_path / "a.part", start, os.urandom(4 * 1024 * 1024), running)
+    assert open_fds() > before  # the queue holds the chunks' descriptors
+    cancelling = threading.Thread(target=running.cancel)
+    cancelling.start()
+    gate.set()
+    cancelling.join(30)
+
+    assert not cancelling.is_alive() and open_fds() == before
+    with pytest.raises(receive.DiskError):
+        running.hexdigest()
+
+
+def test_a_receiver_faster_than_hashing_waits_for_it(tmp_path, gate, monkeypatch):
+    monkeypatch.setattr(receive.RunningHash, "MAX_PENDING", 4 * 1024 * 1024)
+    running = receive.RunningHash()
+    data = os.urandom(16 * 1024 * 1024)
+    receiving = threading.Thread(target=receive_chunk, args=(tmp_path / "a.part", 0, data, running))
+    receiving.start()
+    receiving.join(1)
+    assert receiving.is_alive()  # held back: the queue is full
+    gate.set()
+    receiving.join(30)
+    assert running.hexdigest() == hashlib.sha256(data).hexdigest()

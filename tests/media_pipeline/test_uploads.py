@@ -8,13 +8,14 @@ import os
 import socket
 import time
 import urllib.request
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
-from media_pipeline import storage, uploads
+from media_pipeline import receive, storage, uploads
 from media_pipeline.models import MediaAsset, Upload, UploadStatus
 from tests.s3server import s3_endpoint, s3_storage  # noqa: F401
 
@@ -156,6 +157,57 @@ def test_it_rewinds_a_finished_upload_whose_file_came_back_short(api, settings):
     completed = client.post(f"{URL}{upload['id']}/complete/")
     assert completed.status_code == 409 and completed.json()["offset"] == 400
     assert not MediaAsset.objects.exists()
+
+
+def test_the_next_chunk_goes_in_while_the_last_one_is_still_being_hashed(api, queued, gate):
+    client = api("editor")
+    data = os.urandom(10 * 1024 * 1024)
+    upload = start(client, len(data))
+    assert patch(client, upload["id"], 0, data[:5_000_000]).status_code == 200
+    assert not gate.is_set()  # the first chunk's hash is still waiting
+    second = patch(client, upload["id"], 5_000_000, data[5_000_000:9_000_000])
+    assert second.status_code == 200, second.json()
+    gate.set()
+    body = patch(client, upload["id"], 9_000_000, data[9_000_000:]).json()
+
+    assert body["status"] == "complete"
+    assert MediaAsset.objects.get(pk=body["asset"]).sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_it_reads_the_file_again_when_the_running_hash_fails(api, queued, monkeypatch):
+    def unreadable(*args):
+        raise OSError("the page cache went away")
+
+    monkeypatch.setattr(receive, "_hash_region", unreadable)
+    client = api("editor")
+    data = os.urandom(6 * 1024 * 1024)
+    upload = start(client, len(data))
+    assert patch(client, upload["id"], 0, data[:4_000_000]).status_code == 200
+    body = patch(client, upload["id"], 4_000_000, data[4_000_000:]).json()
+
+    assert body["status"] == "complete"
+    assert MediaAsset.objects.get(pk=body["asset"]).sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_a_running_hash_for_another_offset_stops_before_the_file_is_touched(tmp_path):
+    """After a chunk whose offset never reached the database, the running hash covers
+    more than the file will keep: it must stop reading before the torn tail is cut."""
+    upload_id = uuid.uuid4()
+    part = tmp_path / "a.part"
+    part.write_bytes(os.urandom(2000))
+    stale = receive.RunningHash()
+    fd = os.open(part, os.O_RDONLY)
+    source = stale.source(fd)
+    os.close(fd)
+    source.put(0, 2000)
+    source.close()
+    uploads._running_hashes[upload_id] = stale
+
+    assert uploads._running_hash_at(upload_id, 1000) is None
+    with pytest.raises(receive.DiskError):
+        stale.hexdigest()  # cancelled
+    assert upload_id not in uploads._running_hashes
+    assert uploads._running_hash_at(upload_id, 0).covered == 0  # a new upload starts afresh
 
 
 def test_it_refuses_a_file_over_the_limit_before_storing_a_byte(api, settings):
