@@ -186,9 +186,11 @@ class _Landed:
         self.start, self.size = self.start + self.size, 0
 
     def close(self) -> None:
-        self.flush()
-        if self.source is not None:
-            self.source.close()
+        try:
+            self.flush()
+        finally:
+            if self.source is not None:
+                self.source.close()
 
 
 def _write(fd: int, data: memoryview) -> None:
@@ -332,12 +334,15 @@ class RunningHash:
                 fd, start, size = self._queue.popleft()
                 skip = self._cancelled or self._error is not None
             if not size:
-                os.close(fd)
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
                 continue
             if not skip:
                 try:
                     _hash_region(self.digest, fd, start, size)
-                except (OSError, ValueError) as exc:
+                except Exception as exc:  # noqa: BLE001 - reported by hexdigest(), never lost
                     self._error = exc
             with self._changed:
                 self._pending -= size
