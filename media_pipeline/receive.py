@@ -287,7 +287,9 @@ class RunningHash:
         self._changed = threading.Condition()
 
     def source(self, fd: int) -> _Source:
-        """Regions of fd's file, read through a descriptor of the hash's own."""
+        """Regions of fd's file, read through a duplicate of fd that the hash closes when
+        done. A duplicate shares fd's open file and so its flock: the caller must
+        unlock explicitly, closing fd does not release the lock."""
         return _Source(self, os.dup(fd))
 
     def hexdigest(self) -> str:
