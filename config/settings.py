@@ -114,6 +114,8 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "uk"
 LANGUAGES = [("uk", _("Ukrainian")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The switch's choice outlives the browser session (Django's default cookie does not).
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 TIME_ZONE = "Europe/Kyiv"
 USE_I18N = True
 USE_TZ = True

@@ -22,7 +22,7 @@ User = get_user_model()
 class ProfileInline(admin.StackedInline):
     model = Profile
     can_delete = False
-    fields = ("department", "phone")
+    fields = ("department", "phone", "language")
 
 
 admin.site.unregister(User)

@@ -49,6 +49,14 @@ class Profile(models.Model):
     )
     phone = models.CharField(_("phone"), max_length=30, blank=True, validators=[phone_validator])
     ical_token = models.CharField(max_length=64, default="", blank=True, db_index=True)
+    # The last language the person chose with the switch: their e-mails speak it too.
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text=_("Of the e-mails Kadr sends; empty: the site's language."),
+    )
 
     class Meta:
         verbose_name = _("profile")

@@ -26,6 +26,7 @@ from crew.models import (
     Notification,
     NotificationKind,
     NotificationOptOut,
+    Profile,
     Shoot,
     ShootRequest,
     StatusChange,
@@ -207,6 +208,12 @@ def queue_email(**kwargs: Any) -> None:
     transaction.on_commit(enqueue)
 
 
+def language_of(user: Any) -> str:
+    """The language the person last chose with the switch, else the site's."""
+    chosen = Profile.objects.filter(user=user).values_list("language", flat=True).first()
+    return chosen or settings.LANGUAGE_CODE
+
+
 def send_email(
     *,
     user_id: int,
@@ -230,7 +237,7 @@ def send_email(
         and Notification.objects.filter(pk=notification_id, emailed_at__isnull=False).exists()
     ):
         return False  # a retry after a send that did go through
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(language_of(user)):
         subject = headline(kind, request.title)
         lines = [subject]
         if text:

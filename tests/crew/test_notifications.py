@@ -9,7 +9,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 
 from crew import workflow
-from crew.models import Notification, NotificationKind, NotificationOptOut, Status
+from crew.models import Notification, NotificationKind, NotificationOptOut, Profile, Status
 
 
 class BrokenBackend(BaseEmailBackend):
@@ -171,6 +171,28 @@ def test_it_sends_e_mail_through_the_task_only_after_commit(
     assert "Відкриття амбулаторії" in message.subject
     assert f"/cuts/{version.pk}/" in message.body
     assert Notification.objects.get(user=users["press"]).emailed_at is not None
+
+
+def test_it_writes_each_e_mail_in_the_language_its_reader_chose(
+    api, make_request, users, settings, django_capture_on_commit_callbacks
+):
+    from django.contrib.auth.models import Group
+
+    settings.LANGUAGE_CODE = "uk"
+    second_press = users["press"].__class__.objects.create_user(
+        "deputy", email="deputy@kadr.local", password="x"
+    )
+    second_press.groups.add(Group.objects.get(name="press"))
+    Profile.objects.update_or_create(user=second_press, defaults={"language": "en"})
+    version = make_request(Status.EDITING).versions.get()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _submit(api, version)
+
+    subjects = {message.to[0]: message.subject for message in mail.outbox}
+    assert "awaits your review" in subjects["deputy@kadr.local"]
+    assert "awaits your review" not in subjects["press@kadr.local"]
+    assert "Kadr" in subjects["deputy@kadr.local"] and "Кадр" in subjects["press@kadr.local"]
 
 
 def test_it_keeps_the_page_working_when_the_mail_server_is_down(

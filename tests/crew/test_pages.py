@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from crew.models import Status, StatusChange
+from crew.models import Profile, Status, StatusChange
 
 ROLES = ["press", "operator", "journalist", "health", "education"]
 
@@ -204,6 +204,22 @@ def test_it_switches_the_language_in_one_click(client_for, settings):
     assert "Board" in page
     response = client.post(reverse("set_language"), {"language": "uk", "next": "/"})
     assert '<html lang="uk">' in client.get(reverse("crew:board")).content.decode()
+
+
+@pytest.mark.django_db
+def test_it_remembers_a_signed_in_persons_language_on_their_next_browser(
+    client_for, users, settings
+):
+    settings.LANGUAGE_CODE = "uk"
+    client_for("editor").post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert Profile.objects.get(user=users["editor"]).language == "en"
+
+    another_browser = client_for("editor")  # no language cookie yet
+    assert '<html lang="en">' in another_browser.get(reverse("crew:board")).content.decode()
+    # Other people, and anonymous visitors, are not affected.
+    assert '<html lang="uk">' in client_for("press").get(reverse("crew:board")).content.decode()
+    Client().post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert not Profile.objects.filter(user=users["press"]).exclude(language="").exists()
 
 
 @pytest.mark.django_db
