@@ -102,7 +102,7 @@ def require_publishable(version: Version) -> None:
     asset = version.media
     if not services.original_exists(asset):
         raise Conflict(_("The approved cut's original file is missing from storage."))
-    if version.approved_sha256 and services.stored_sha256(asset) != version.approved_sha256:
+    if version.approved_sha256 and not services.original_unchanged(asset, version.approved_sha256):
         raise Conflict(_("The stored file no longer matches the approved cut."))
     problem = services.purpose_not_ready_reason(asset, PUBLISH)
     if problem:

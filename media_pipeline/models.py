@@ -40,6 +40,9 @@ class MediaAsset(models.Model):
     original_name = models.CharField(_("original file name"), max_length=500, blank=True)
     size = models.BigIntegerField(default=0)
     sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    # The stored original's fingerprint (Storage.fingerprint) when its bytes last hashed
+    # to sha256: while it is unchanged, publishing need not read the whole file again.
+    verified_fingerprint = models.CharField(max_length=300, blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

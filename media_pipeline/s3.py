@@ -179,6 +179,24 @@ class S3Storage(Storage):
             raise StorageError(f"checking {key} failed: {exc}") from exc
         return int(head["ContentLength"])
 
+    def fingerprint(self, key: str) -> str:
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+        except TRANSIENT as exc:
+            raise StorageError(f"checking {key} failed: {exc}") from exc
+        # Every PUT or completed multipart upload makes a new ETag and LastModified;
+        # a versioned bucket names the version too.
+        last_modified = head.get("LastModified")
+        return ":".join(
+            [
+                "s3",
+                str(head.get("ETag", "")),
+                str(head.get("ContentLength", "")),
+                last_modified.isoformat() if last_modified else "",
+                str(head.get("VersionId", "")),
+            ]
+        )
+
     def delete(self, key: str) -> None:
         try:
             self.client.delete_object(Bucket=self.bucket, Key=key)

@@ -123,6 +123,27 @@ def original_exists(asset: MediaAsset) -> bool:
     return bool(asset.original_key) and storage.get_storage().exists(asset.original_key)
 
 
+def original_unchanged(asset: MediaAsset, sha256: str) -> bool:
+    """Whether the stored original still has the bytes whose checksum is sha256.
+
+    The whole file is hashed once; after that, while the object's fingerprint (size,
+    times, identity; an S3 ETag) is the one recorded then, it is not read again: a
+    cut published on four channels is not read four times.
+    """
+    backend = storage.get_storage()
+    fingerprint = backend.fingerprint(asset.original_key)
+    if sha256 == asset.sha256 and fingerprint == asset.verified_fingerprint:
+        return True
+    if stored_sha256(asset) != sha256:
+        return False
+    if sha256 == asset.sha256:
+        MediaAsset.objects.filter(pk=asset.pk, sha256=sha256).update(
+            verified_fingerprint=fingerprint
+        )
+        asset.verified_fingerprint = fingerprint
+    return True
+
+
 def stored_sha256(asset: MediaAsset) -> str:
     """Recompute the original's checksum from storage, streaming."""
     digest = hashlib.sha256()

@@ -47,6 +47,10 @@ class Storage(ABC):
     def size(self, key: str) -> int: ...
 
     @abstractmethod
+    def fingerprint(self, key: str) -> str:
+        """Changes whenever the stored object is replaced or rewritten (size, time, identity)."""
+
+    @abstractmethod
     def delete(self, key: str) -> None: ...
 
     @abstractmethod
@@ -164,6 +168,14 @@ class LocalStorage(Storage):
 
     def size(self, key: str) -> int:
         return self._path(key).stat().st_size
+
+    def fingerprint(self, key: str) -> str:
+        try:
+            stat = self._path(key).stat()
+        except OSError as exc:
+            raise StorageError(f"checking {key} failed: {exc}") from exc
+        # st_ctime_ns moves on any write, rename or chmod, and cannot be set from user space.
+        return f"local:{stat.st_dev}:{stat.st_ino}:{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}"
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)

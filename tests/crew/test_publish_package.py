@@ -194,6 +194,34 @@ def test_it_shows_publications_and_the_embed_code_on_the_request_page(users, app
     assert "https://t.me/d/1" in requester_view and "Take down" not in requester_view
 
 
+def test_it_reads_the_approved_original_once_for_many_channels_and_sees_a_swap(
+    users, approved, monkeypatch
+):
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from crew.exceptions import Conflict
+    from media_pipeline import services
+
+    reads: list[str] = []
+    hash_original = services.stored_sha256
+    monkeypatch.setattr(
+        services,
+        "stored_sha256",
+        lambda asset: reads.append(asset.original_key) or hash_original(asset),
+    )
+    for slug in ("website", "telegram", "youtube"):
+        workflow.publish(approved, by=users["press"], channel=Channel.objects.get(slug=slug))
+    assert len(reads) == 1  # hashed once; then the unchanged fingerprint vouches for it
+
+    original = Path(settings.KADR_MEDIA_ROOT) / approved.versions.get().media.original_key
+    original.write_bytes(b"x" * original.stat().st_size)  # same size, other bytes
+    with pytest.raises(Conflict, match="no longer matches"):
+        workflow.publish(approved, by=users["press"], channel=Channel.objects.get(slug="facebook"))
+    assert len(reads) == 2
+
+
 def test_it_keeps_the_package_from_requesters(api, client, users, approved):
     assert api("health").get(f"/api/v1/requests/{approved.pk}/package/").status_code == 404
     client.force_login(users["health"])

@@ -81,6 +81,23 @@ def test_it_refuses_keys_that_escape_the_root(tmp_path):
         backend.save_file("../outside", source)
 
 
+def test_a_fingerprint_holds_while_the_file_is_read_and_moves_when_it_is_rewritten(tmp_path):
+    backend = storage.get_storage()
+    source = tmp_path / "clip"
+    source.write_bytes(b"a" * 4096)
+    backend.save_file("media/f/original", source)
+    before = backend.fingerprint("media/f/original")
+    with backend.open("media/f/original") as fh:
+        fh.read()
+    assert backend.fingerprint("media/f/original") == before
+
+    source.write_bytes(b"b" * 4096)  # the same size, stored again
+    backend.save_file("media/f/original", source)
+    assert backend.fingerprint("media/f/original") != before
+    with pytest.raises(storage.StorageError):
+        backend.fingerprint("media/missing/original")
+
+
 def test_it_moves_an_upload_into_place_without_copying_it_twice(tmp_path):
     backend = storage.get_storage()
     source = tmp_path / "upload.part"

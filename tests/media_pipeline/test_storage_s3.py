@@ -48,6 +48,16 @@ def test_it_stores_large_files_in_parts_and_verifies_their_size(s3_storage, sett
     assert hashlib.sha256(out.read_bytes()).digest() == hashlib.sha256(source.read_bytes()).digest()
 
 
+def test_a_fingerprint_moves_when_the_object_is_stored_again(s3_storage, tmp_path):
+    s3_storage.save_file("media/f/original", write(tmp_path / "a.bin", 2000))
+    before = s3_storage.fingerprint("media/f/original")
+    assert s3_storage.fingerprint("media/f/original") == before
+    s3_storage.save_file("media/f/original", write(tmp_path / "b.bin", 2000))
+    assert s3_storage.fingerprint("media/f/original") != before
+    with pytest.raises(storage.StorageError):
+        s3_storage.fingerprint("media/missing/original")
+
+
 def test_it_sets_content_types_and_cache_headers(s3_storage, tmp_path):
     source = write(tmp_path / "x.mp4", 1000)
     s3_storage.save_file("media/a/review/1/720p.mp4", source)
