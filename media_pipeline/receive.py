@@ -12,7 +12,8 @@ The hot loop of a local-storage upload, measured with bench/upload.py:
   cache, while the next block arrives (RunningHash): on this machine class copying
   through a Python buffer cost more than receiving and hashing together.
 - Anywhere else (runserver, Django's test client, another WSGI server) the WSGI
-  stream is read into one reused buffer, hashed and written, block by block.
+  stream is read into one reused buffer and written block by block; the same
+  background hash reads what landed.
 
 A client that goes away, or sends nothing for KADR_UPLOAD_IDLE_TIMEOUT seconds,
 ends the chunk early and keeps what arrived. A failing disk raises DiskError.
@@ -319,7 +320,12 @@ class RunningHash:
             self._queue.append((fd, start, size))
             if not self._busy:
                 self._busy = True
-                threading.Thread(target=self._drain, name="upload-hash", daemon=True).start()
+                try:
+                    threading.Thread(target=self._drain, name="upload-hash", daemon=True).start()
+                except RuntimeError as exc:  # no thread to be had: fail the chunk, not hang
+                    self._busy = False
+                    self._error = exc
+                    raise DiskError(f"cannot start hashing: {exc}") from exc
 
     def _wait_idle(self) -> None:
         with self._changed:
