@@ -1,6 +1,6 @@
 """The tracker: departments, shoot requests, shoots, cuts, publications and their audit.
 
-Statuses are written by crew/workflow.py only (a test enforces it); forms,
+Statuses are written by crew/workflow/ only (a test enforces it); forms,
 serializers and the admin treat them as read-only.
 """
 
