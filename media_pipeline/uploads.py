@@ -18,7 +18,6 @@ it (settings.KADR_UPLOAD_COMPLETE_HOOK) and requests processing.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import logging
 import math
 import os
@@ -38,19 +37,14 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as KombuOperationalError
 
-from media_pipeline import receive, services, storage
+from media_pipeline import part_files, services, storage
 from media_pipeline.models import AssetStatus, MediaAsset, Purpose, Upload, UploadStatus
 
 log = logging.getLogger(__name__)
 
 CHUNKS, S3 = "chunks", "s3"
-BLOCK = 1024 * 1024
 MIN_PART = 5 * 1024 * 1024  # S3's smallest part but the last
 MAX_PARTS = 10_000
-MAX_RUNNING_HASHES = 512
-
-# upload id → its part file's running sha256: lets completion skip a re-read.
-_running_hashes: dict[uuid.UUID, receive.RunningHash] = {}
 
 
 class UploadProblem(Exception):
@@ -143,10 +137,6 @@ def access(user: Any, upload_id: Any) -> Upload:
         raise UploadProblem(404, _("No such upload.")) from None
 
 
-def part_path(upload: Upload) -> Path:
-    return Path(settings.KADR_UPLOAD_DIR) / f"{upload.pk}.part"
-
-
 # --- local mode: chunks -----------------------------------------------------------------
 
 
@@ -165,7 +155,7 @@ def write_chunk(upload: Upload, *, offset: int, body: Any, length: int) -> Uploa
         raise conflict(upload, _("Wrong offset: resume from the offset given."))
     if offset + length > upload.size:
         raise UploadProblem(413, _("The chunk goes past the declared size."), offset=upload.offset)
-    path = part_path(upload)
+    path = part_files.path_of(upload)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
@@ -180,10 +170,10 @@ def write_chunk(upload: Upload, *, offset: int, body: Any, length: int) -> Uploa
         on_disk = os.fstat(fd).st_size
         _require_bytes_on_disk(upload, on_disk)
         # Before anything may cut the file: a stale running hash stops reading it.
-        running = _running_hash_at(upload.pk, offset)
+        running = part_files.running_hash_at(upload.pk, offset)
         if on_disk > offset:
             os.ftruncate(fd, offset)  # a torn earlier chunk past the committed offset
-        written = _stream_into(fd, upload, offset, body, length, running)
+        written = part_files.stream_into(fd, upload, offset, body, length, running)
         new_offset = offset + written
         now = timezone.now()
         Upload.objects.filter(pk=upload.pk, offset=offset, status=UploadStatus.ACTIVE).update(
@@ -218,7 +208,7 @@ def _require_bytes_on_disk(upload: Upload, on_disk: int) -> None:
         upload.offset,
         on_disk,
     )
-    _forget_running_hash(upload.pk)
+    part_files.forget_running_hash(upload.pk)
     Upload.objects.filter(pk=upload.pk, offset=upload.offset, status=UploadStatus.ACTIVE).update(
         offset=on_disk, updated_at=timezone.now()
     )
@@ -226,64 +216,6 @@ def _require_bytes_on_disk(upload: Upload, on_disk: int) -> None:
     raise conflict(
         upload, _("Part of the upload did not survive on the server; resume from the offset given.")
     )
-
-
-def _running_hash_at(upload_id: uuid.UUID, offset: int) -> receive.RunningHash | None:
-    """The running hash to go on with at `offset` (a new one at 0), or None: completion
-    will re-read the file. One that covers some other offset is stopped first."""
-    running = _running_hashes.pop(upload_id, None)
-    if running is not None and running.covered != offset:
-        running.cancel()
-        running = None
-    return receive.RunningHash() if offset == 0 else running
-
-
-def _forget_running_hash(upload_id: uuid.UUID) -> None:
-    running = _running_hashes.pop(upload_id, None)
-    if running is not None:
-        running.cancel()
-
-
-def _stream_into(
-    fd: int,
-    upload: Upload,
-    offset: int,
-    body: Any,
-    length: int,
-    running: receive.RunningHash | None,
-) -> int:
-    """Write what the client sends at offset; returns the bytes written. The running
-    hash goes on in the background and is kept for the next chunk."""
-    os.lseek(fd, offset, os.SEEK_SET)
-    try:
-        received = receive.receive(fd, body, length, running)
-    except (receive.DiskError, OSError) as exc:
-        if running is not None:
-            running.cancel()  # it may be reading what the truncation cuts
-        os.ftruncate(fd, offset)
-        raise storage.StorageError(f"writing upload {upload.pk} failed: {exc}") from exc
-    if running is not None:
-        if len(_running_hashes) >= MAX_RUNNING_HASHES:
-            # Abandoned uploads' hashes: drop the oldest; completion re-reads the file.
-            _forget_running_hash(next(iter(_running_hashes)))
-        _running_hashes[upload.pk] = running
-    return received
-
-
-def _local_sha256(upload: Upload, path: Path) -> str:
-    running = _running_hashes.pop(upload.pk, None)
-    if running is not None and running.covered == upload.size:
-        try:
-            return running.hexdigest()
-        except receive.DiskError:
-            log.warning("upload %s: the running hash failed; reading the file again", upload.pk)
-    elif running is not None:
-        running.cancel()
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # --- S3 mode: parts straight to the bucket ----------------------------------------------
@@ -393,12 +325,12 @@ def _claim(upload: Upload, asset: MediaAsset) -> bool:
 
 
 def _complete_local(upload: Upload, asset_id: uuid.UUID) -> MediaAsset | None:
-    path = part_path(upload)
+    path = part_files.path_of(upload)
     on_disk = path.stat().st_size if path.is_file() else 0
     _require_bytes_on_disk(upload, on_disk)
     if on_disk != upload.size:
         raise conflict(upload, _("The upload is not complete yet."))
-    sha256 = _local_sha256(upload, path)
+    sha256 = part_files.sha256_of_part(upload, path)
     if upload.expected_sha256 and sha256 != upload.expected_sha256:
         # Corrupt on the way: start over rather than register a file nobody sent.
         path.unlink(missing_ok=True)
@@ -442,7 +374,7 @@ def _complete_s3(upload: Upload, asset_id: uuid.UUID) -> MediaAsset | None:
 
 def _after_completion(upload: Upload, asset: MediaAsset) -> Completion:
     """The tracker attaches the asset; its failure leaves the asset stored and reported."""
-    _forget_running_hash(upload.pk)
+    part_files.forget_running_hash(upload.pk)
     result: dict[str, Any] = {}
     hook = import_string(settings.KADR_UPLOAD_COMPLETE_HOOK)
     try:
@@ -515,12 +447,12 @@ def abort(upload: Upload) -> None:
 
 
 def _discard(upload: Upload) -> None:
-    _forget_running_hash(upload.pk)
+    part_files.forget_running_hash(upload.pk)
     if mode_of(upload) == S3:
         backend: Any = storage.get_storage()
         backend.abort_multipart(upload.storage_key, upload.s3_upload_id)
     else:
-        part_path(upload).unlink(missing_ok=True)
+        part_files.path_of(upload).unlink(missing_ok=True)
 
 
 def clean_abandoned() -> int:
@@ -595,14 +527,6 @@ def complete_from_temp_file(
 # --- a local file, in one go (the simple API upload, ingest, demo data) ------------------
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def create_asset_from_file(
     path: Path,
     *,
@@ -619,7 +543,7 @@ def create_asset_from_file(
     processing itself; `move=True` hands a temporary file over instead of copying it.
     """
     require_size(path.stat().st_size)
-    sha256 = sha256 or sha256_of(path)
+    sha256 = sha256 or part_files.sha256_of(path)
     asset_id = uuid.uuid4()
     key = f"media/{asset_id}/original"
     backend = storage.get_storage()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from media_pipeline import receive, storage, uploads
+from media_pipeline import part_files, receive, storage, uploads
 from media_pipeline.models import MediaAsset, Upload, UploadStatus
 from tests.s3server import s3_endpoint, s3_storage  # noqa: F401
 
@@ -94,7 +94,7 @@ def test_it_resumes_an_interrupted_upload_and_keeps_the_source_checksum(
     assert not MediaAsset.objects.exists()  # never registered as complete
 
     # Later, perhaps in another server process (no running hash), it asks where to resume.
-    uploads._running_hashes.clear()
+    part_files._running_hashes.clear()
     head = client.head(f"{URL}{upload['id']}/")
     offset = int(head["Upload-Offset"])
     assert offset == 140_000
@@ -108,7 +108,7 @@ def test_it_resumes_an_interrupted_upload_and_keeps_the_source_checksum(
         assert fh.read() == data
     assert shoot.footage.filter(media=asset).exists()
     assert queued == [(str(asset.pk), "footage")]
-    assert not list(Path(uploads.settings.KADR_UPLOAD_DIR).iterdir())
+    assert not list(Path(part_files.settings.KADR_UPLOAD_DIR).iterdir())
 
 
 def test_it_answers_409_with_the_offset_for_a_wrong_or_repeated_or_late_chunk(api, queued):
@@ -136,7 +136,7 @@ def test_it_sends_the_client_back_to_the_bytes_that_survived_a_crash(api, queued
     assert patch(client, upload["id"], 0, data[:2000]).status_code == 200
     part = Path(settings.KADR_UPLOAD_DIR) / f"{upload['id']}.part"
     os.truncate(part, 1200)  # what reached the disk before the machine went down
-    uploads._running_hashes.clear()  # a new server process
+    part_files._running_hashes.clear()  # a new server process
 
     refused = patch(client, upload["id"], 2000, data[2000:])
     assert refused.status_code == 409 and refused.json()["offset"] == 1200
@@ -201,13 +201,13 @@ def test_a_running_hash_for_another_offset_stops_before_the_file_is_touched(tmp_
     os.close(fd)
     source.put(0, 2000)
     source.close()
-    uploads._running_hashes[upload_id] = stale
+    part_files._running_hashes[upload_id] = stale
 
-    assert uploads._running_hash_at(upload_id, 1000) is None
+    assert part_files.running_hash_at(upload_id, 1000) is None
     with pytest.raises(receive.DiskError):
         stale.hexdigest()  # cancelled
-    assert upload_id not in uploads._running_hashes
-    assert uploads._running_hash_at(upload_id, 0).covered == 0  # a new upload starts afresh
+    assert upload_id not in part_files._running_hashes
+    assert part_files.running_hash_at(upload_id, 0).covered == 0  # a new upload starts afresh
 
 
 def test_it_refuses_a_file_over_the_limit_before_storing_a_byte(api, settings):
