@@ -52,6 +52,21 @@ def _audit(
     )
 
 
+def _audit_shoot(
+    request: ShootRequest, shoot_id: int, from_state: str, to_state: str, *, by: Any, note: str
+) -> StatusChange:
+    """The audit row of a shoot's change (booked, moved, cancelled, done)."""
+    return _audit(
+        request,
+        from_status=from_state,
+        to_status=to_state,
+        by=by,
+        note=note,
+        subject=StatusChange.Subject.SHOOT,
+        subject_id=shoot_id,
+    )
+
+
 def _move(
     request: ShootRequest,
     from_states: str | Sequence[str],

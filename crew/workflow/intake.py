@@ -14,11 +14,11 @@ from crew.models import (
     ShootRequest,
     ShootState,
     Status,
-    StatusChange,
 )
 from crew.workflow.core import (
     OPEN_STATES,
     _audit,
+    _audit_shoot,
     _move,
     _require_note,
 )
@@ -60,12 +60,4 @@ def cancel(request: ShootRequest, *, by: Any, note: str) -> None:
     _move(request, OPEN_STATES, Status.CANCELLED, by=by, note=note)
     for shoot in request.shoots.filter(state=ShootState.PLANNED):
         Shoot.objects.filter(pk=shoot.pk).update(state=ShootState.CANCELLED)
-        _audit(
-            request,
-            from_status=ShootState.PLANNED,
-            to_status=ShootState.CANCELLED,
-            by=by,
-            note=note,
-            subject=StatusChange.Subject.SHOOT,
-            subject_id=shoot.pk,
-        )
+        _audit_shoot(request, shoot.pk, ShootState.PLANNED, ShootState.CANCELLED, by=by, note=note)

@@ -22,10 +22,9 @@ from crew.models import (
     ShootRequest,
     ShootState,
     Status,
-    StatusChange,
 )
 from crew.workflow.core import (
-    _audit,
+    _audit_shoot,
     _label,
     _move,
     _notify,
@@ -100,15 +99,7 @@ def schedule(
         [Assignment(shoot=shoot, user=m.user, role=m.role) for m in crew]
     )
     shoot.kit.set(list(kit))
-    _audit(
-        request,
-        from_status="",
-        to_status=ShootState.PLANNED,
-        by=by,
-        subject=StatusChange.Subject.SHOOT,
-        subject_id=shoot.pk,
-        note=notes,
-    )
+    _audit_shoot(request, shoot.pk, "", ShootState.PLANNED, by=by, note=notes)
     _notify(NotificationKind.REQUEST_SCHEDULED, request, by, shoot_id=shoot.pk)
     return shoot
 
@@ -156,13 +147,12 @@ def reschedule(
     if kit is not None:
         shoot.kit.set(kit_items)
     text = _("Moved from %(before)s.") % {"before": before.strftime("%d.%m.%Y %H:%M")}
-    _audit(
+    _audit_shoot(
         shoot.request,
-        from_status=ShootState.PLANNED,
-        to_status=ShootState.PLANNED,
+        shoot.pk,
+        ShootState.PLANNED,
+        ShootState.PLANNED,
         by=by,
-        subject=StatusChange.Subject.SHOOT,
-        subject_id=shoot.pk,
         note=f"{text} {note}".strip(),
     )
     _notify(
@@ -189,15 +179,7 @@ def cancel_shoot(shoot: Shoot, *, by: Any, note: str) -> None:
         raise InvalidTransition(_("Only a planned shoot can be cancelled."), status=shoot.state)
     shoot.state = ShootState.CANCELLED
     request = ShootRequest.objects.get(pk=shoot.request_id)
-    _audit(
-        request,
-        from_status=ShootState.PLANNED,
-        to_status=ShootState.CANCELLED,
-        by=by,
-        note=note,
-        subject=StatusChange.Subject.SHOOT,
-        subject_id=shoot.pk,
-    )
+    _audit_shoot(request, shoot.pk, ShootState.PLANNED, ShootState.CANCELLED, by=by, note=note)
     if (
         request.status == Status.SCHEDULED
         and not request.shoots.exclude(state=ShootState.CANCELLED).exists()
@@ -226,15 +208,7 @@ def complete_shoot(shoot: Shoot, *, by: Any, log: str = "") -> None:
         )
     shoot.state, shoot.log = ShootState.DONE, log
     request = ShootRequest.objects.get(pk=shoot.request_id)
-    _audit(
-        request,
-        from_status=ShootState.PLANNED,
-        to_status=ShootState.DONE,
-        by=by,
-        note=log,
-        subject=StatusChange.Subject.SHOOT,
-        subject_id=shoot.pk,
-    )
+    _audit_shoot(request, shoot.pk, ShootState.PLANNED, ShootState.DONE, by=by, note=log)
     if request.status == Status.SCHEDULED:
         _move(request, Status.SCHEDULED, Status.SHOT, by=by, note=log)
 
