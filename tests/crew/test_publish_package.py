@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 
 from crew import publishing, workflow
+from crew.exceptions import Conflict
 from crew.models import Campaign, Channel, Publication, ShootRequest, Status
 from crew.views.publishing import request_section
+from media_pipeline import services
 from media_pipeline.models import AssetStatus, ProcessingJob
 from tests import factories
 from tests.crew.publish_outputs import give_outputs
@@ -197,13 +202,6 @@ def test_it_shows_publications_and_the_embed_code_on_the_request_page(users, app
 def test_it_reads_the_approved_original_once_for_many_channels_and_sees_a_swap(
     users, approved, monkeypatch
 ):
-    from pathlib import Path
-
-    from django.conf import settings
-
-    from crew.exceptions import Conflict
-    from media_pipeline import services
-
     reads: list[str] = []
     hash_original = services.stored_sha256
     monkeypatch.setattr(
