@@ -414,7 +414,13 @@ class UploadDetailView(MediaAPIView):
         "the size completes the upload and the answer carries the asset id.",
         parameters=[OFFSET_HEADER],
         request={"application/offset+octet-stream": OpenApiTypes.BINARY},
-        responses={200: UploadSerializer, 409: ERROR_SCHEMA, 411: ERROR_SCHEMA, 413: ERROR_SCHEMA},
+        responses={
+            200: UploadSerializer,
+            400: ERROR_SCHEMA,
+            409: ERROR_SCHEMA,
+            411: ERROR_SCHEMA,
+            413: ERROR_SCHEMA,
+        },
         tags=["uploads"],
     )
     def patch(self, request: Request, pk: str) -> Response:
@@ -428,7 +434,11 @@ class UploadDetailView(MediaAPIView):
         raw_length = request.META.get("CONTENT_LENGTH")
         if not raw_length:
             raise uploads.UploadProblem(411, _("Content-Length is required."))
-        length = int(raw_length)
+        length = int(raw_length) if raw_length.isdigit() else -1
+        if length < 0:
+            raise uploads.UploadProblem(
+                400, _("Content-Length must be a whole number of bytes."), offset=upload.offset
+            )
         upload = uploads.write_chunk(
             upload, offset=offset, body=receive.body_of(request._request, length), length=length
         )

@@ -43,7 +43,7 @@ def start(client, size: int, **extra) -> dict:
     return response.json()
 
 
-def patch(client, upload_id: str, offset: int, data: bytes, *, length: int | None = None):
+def patch(client, upload_id: str, offset: int, data: bytes, *, length: int | str | None = None):
     return client.generic(
         "PATCH",
         f"{URL}{upload_id}/",
@@ -124,6 +124,16 @@ def test_it_answers_409_with_the_offset_for_a_wrong_or_repeated_or_late_chunk(ap
     assert patch(client, upload["id"], 600, data[600:]).json()["status"] == "complete"
     late = patch(client, upload["id"], 600, data[600:])
     assert late.status_code == 409 and late.json()["offset"] == 1000
+
+
+@pytest.mark.parametrize("length", ["abc", "-5", "1e3", " 10"])
+def test_it_answers_400_to_a_content_length_that_is_not_a_byte_count(api, length):
+    client = api("editor")
+    upload = start(client, 1000)
+    response = patch(client, upload["id"], 0, b"x" * 10, length=length)
+    assert response.status_code == 400
+    assert response.json()["offset"] == 0
+    assert Upload.objects.get(pk=upload["id"]).offset == 0
 
 
 def test_it_sends_the_client_back_to_the_bytes_that_survived_a_crash(api, queued, settings):
