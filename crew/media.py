@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from crew import permissions
 from crew.exceptions import Conflict, KadrError
-from crew.models import Publication, Status, Version
+from crew.models import Publication, Shoot, Status, Version
 from media_pipeline import services
 from media_pipeline.models import AssetKind, AssetStatus, MediaAsset, Purpose
 
@@ -124,6 +124,15 @@ def can_view_asset(user: Any, asset: MediaAsset) -> bool:
     if Version.objects.filter(own, media=asset).exists():
         return True
     return asset.footage.filter(shoot__request__department_id=department_id).exists()
+
+
+def can_view_all_footage(user: Any, shoot: Shoot) -> bool:
+    """can_view_asset for every clip of the shoot at once (no query per clip): the press
+    service and crew, and the department that asked for the shoot (its footage)."""
+    if permissions.can_see_all_media(user):
+        return True
+    department_id = permissions.department_id_of(user)
+    return department_id is not None and department_id == shoot.request.department_id
 
 
 def is_publicly_published(asset: MediaAsset) -> bool:

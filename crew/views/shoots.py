@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST
 
 from crew import permissions, selectors, workflow
 from crew.exceptions import Forbidden, KadrError, ScheduleConflict
-from crew.media import can_view_asset
+from crew.media import can_view_all_footage, can_view_asset
 from crew.models import Assignment, Footage, Shoot, ShootRequest, ShootState, StatusChange
 from crew.shoot_forms import (
     CancelShootForm,
@@ -91,12 +91,7 @@ def footage_rows(shoot: Shoot, user: Any) -> list[FootageRow]:
         ).prefetch_related("renditions")
     }
     storage = get_storage()
-    # Crew and the press head see every clip; so does the department that asked for the
-    # shoot, since a clip on its shoot is its footage. Anyone else, clip by clip.
-    department_id = permissions.department_id_of(user)
-    whole_shoot = permissions.can_see_all_media(user) or (
-        department_id is not None and department_id == shoot.request.department_id
-    )
+    whole_shoot = can_view_all_footage(user, shoot)  # else clip by clip
     rows = []
     for item in items:
         asset = item.media
